@@ -1,0 +1,49 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DAYS   ?= 7
+STAMP  := $(VENV)/.installed
+
+export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
+
+.PHONY: install demo test lint ui ui-readonly bench down status
+
+$(STAMP): pyproject.toml
+	@command -v java >/dev/null || { echo "error: Java (a JRE 17+) is required for Spark; install e.g. openjdk-17-jre-headless" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/data-platform services up
+	$(BIN)/data-platform demo --days $(DAYS)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install lint
+	$(BIN)/pytest
+
+ui: install
+	$(BIN)/data-platform services up
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+ui-readonly: install
+	$(BIN)/data-platform services up
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster-webserver --read-only -h 127.0.0.1 -p 3001 -w workspace.yaml
+
+bench: install
+	$(BIN)/data-platform services up
+	$(BIN)/python -m benchmarks
+
+status: install
+	$(BIN)/data-platform services status
+
+down:
+	@if [ -x $(BIN)/data-platform ]; then $(BIN)/data-platform services down; fi

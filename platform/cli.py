@@ -1,0 +1,88 @@
+"""`data-platform`: the local stack, the source simulator and the demo from one command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from data_platform.local.processes import StackError
+from data_platform.local.stack import LocalStack, write_env_file
+from data_platform.resources.settings import data_dir, project_root
+
+
+def _stack() -> LocalStack:
+    return LocalStack(data_dir())
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    stack = _stack()
+    if args.action == "up":
+        urls = stack.up()
+        env_file = project_root() / ".env"
+        write_env_file(env_file, urls)
+        for status in stack.status():
+            print(f"{status.name:<9} running  pid {status.pid:<8} {status.url}")
+        print(f"wrote {env_file}")
+    elif args.action == "down":
+        stopped = stack.down()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    else:
+        if not stack.state_file.exists():
+            print("the local stack has never been started here")
+            return 3
+        statuses = stack.status()
+        for status in statuses:
+            state = "running" if status.running else "stopped"
+            print(f"{status.name:<9} {state:<8} pid {status.pid or '-':<8} {status.url}")
+        return 0 if all(s.running for s in statuses) else 3
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from data_platform.simulator.run import SimulationConfig, simulate_from_env
+
+    config = SimulationConfig(start=args.start, days=args.days, scale=args.scale, seed=args.seed)
+    summary = simulate_from_env(config)
+    print(summary)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from data_platform.demo import run_demo
+
+    return run_demo(days=args.days)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="data-platform", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    services = sub.add_parser("services", help="start, stop or describe the local stack")
+    services.add_argument("action", choices=["up", "down", "status"])
+    services.set_defaults(func=cmd_services)
+
+    simulate = sub.add_parser("simulate", help="write the shop's source data for a range of days")
+    simulate.add_argument("--start", type=date.fromisoformat, required=True)
+    simulate.add_argument("--days", type=int, required=True)
+    simulate.add_argument("--scale", type=float, default=1.0)
+    simulate.add_argument("--seed", type=int, default=7)
+    simulate.set_defaults(func=cmd_simulate)
+
+    demo = sub.add_parser("demo", help="simulate DAYS days and materialize every asset for them")
+    demo.add_argument("--days", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The environment switch: every setting the platform reads from the environment, read once.
+
+Local defaults point at the embedded stack under `<repo>/.data`; production sets every
+variable. Nothing else in the package reads `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+LOCAL, PROD = "local", "prod"
+
+# Variables whose values may carry credentials: resources receive them as `EnvVar`s.
+SECRET_VARIABLES = (
+    "PLATFORM_WAREHOUSE_URL",
+    "PLATFORM_APP_DB_URL",
+    "PLATFORM_REDIS_URL",
+)
+
+
+def project_root() -> Path:
+    """The repository root for an editable install, else the working directory."""
+    here = Path(__file__).resolve().parents[2]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("PLATFORM_DATA_DIR") or project_root() / ".data")
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    env: str
+    lake_url: str
+    s3_endpoint_url: str | None
+    warehouse_url: str | None
+    redshift_iam_role: str | None
+    redshift_staging_url: str | None
+    app_db_url: str | None
+    redis_url: str | None
+    rates_api_url: str | None
+    spark_master: str
+    start_date: date
+    slack_webhook_url: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
+        environ = os.environ if environ is None else environ
+        get = lambda name: environ.get(name) or None  # noqa: E731
+        env = (get("PLATFORM_ENV") or LOCAL).lower()
+        if env not in (LOCAL, PROD):
+            raise ValueError(f"PLATFORM_ENV must be '{LOCAL}' or '{PROD}', not {env!r}")
+        lake_default = (data_dir(environ) / "lake").as_uri()
+        return cls(
+            env=env,
+            lake_url=get("PLATFORM_LAKE_URL") or lake_default,
+            s3_endpoint_url=get("PLATFORM_S3_ENDPOINT_URL"),
+            warehouse_url=get("PLATFORM_WAREHOUSE_URL"),
+            redshift_iam_role=get("PLATFORM_REDSHIFT_IAM_ROLE"),
+            redshift_staging_url=get("PLATFORM_REDSHIFT_STAGING_URL"),
+            app_db_url=get("PLATFORM_APP_DB_URL"),
+            redis_url=get("PLATFORM_REDIS_URL"),
+            rates_api_url=get("PLATFORM_RATES_API_URL"),
+            spark_master=get("PLATFORM_SPARK_MASTER") or "local[*]",
+            start_date=date.fromisoformat(get("PLATFORM_START_DATE") or "2026-01-01"),
+            slack_webhook_url=get("PLATFORM_SLACK_WEBHOOK_URL"),
+        )
+
+    def missing(self) -> list[str]:
+        """Variables without which the platform cannot reach its systems."""
+        required = {
+            "PLATFORM_WAREHOUSE_URL": self.warehouse_url,
+            "PLATFORM_APP_DB_URL": self.app_db_url,
+            "PLATFORM_REDIS_URL": self.redis_url,
+            "PLATFORM_RATES_API_URL": self.rates_api_url,
+        }
+        return [name for name, value in required.items() if not value]

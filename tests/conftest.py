@@ -1,0 +1,42 @@
+"""One fixture module starts the local stack: real PostgreSQL, Redis and the rates API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from data_platform.local.processes import free_port
+from data_platform.local.stack import LocalStack
+from data_platform.resources.settings import PlatformSettings
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A local stack of its own for the test session, on free ports, stopped at the end."""
+    data_dir = Path(tmp_path_factory.mktemp("stack"))
+    local = LocalStack(data_dir, ports={"redis": free_port(), "rates": free_port()})
+    local.up()
+    yield local
+    local.down()
+
+
+@pytest.fixture(scope="session")
+def stack_env(stack: LocalStack) -> Iterator[dict[str, str]]:
+    """The PLATFORM_* variables of the test stack, set in this process for the session."""
+    values = stack.urls()
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    yield values
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def settings(stack_env: dict[str, str]) -> PlatformSettings:
+    return PlatformSettings.from_env(stack_env)
