@@ -1,0 +1,192 @@
+"""Stores assets in the lake as Parquet, one file per partition, replaced atomically on rerun.
+
+Layout: asset key `["lake", name]` → `raw/<name>/date=YYYY-MM-DD/part-00000.parquet` when
+partitioned by day, `raw/<name>/part-00000.parquet` when not; other keys join their path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from data_platform.resources.lake import LakeResource, WriteInfo
+
+PART_FILE = "part-00000.parquet"
+
+
+def to_arrow(obj: object) -> pa.Table:
+    """Accept an Arrow table as is, a pandas frame without its index; refuse anything else."""
+    if isinstance(obj, pa.Table):
+        return obj
+    if isinstance(obj, pd.DataFrame):
+        return pa.Table.from_pandas(obj, preserve_index=False)
+    raise TypeError(f"the lake stores pyarrow.Table or pandas.DataFrame, not {type(obj).__name__}")
+
+
+def utc_days(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The UTC date of each value of a date, timestamp or ISO-date string column."""
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        # Casting a zoned timestamp to date gives the local date; drop the zone to keep UTC.
+        column = pc.cast(column, pa.timestamp(column.type.unit))
+    return pc.cast(column, pa.date32())
+
+
+def split_by_day(table: pa.Table, column: str, keys: Sequence[str]) -> dict[str, pa.Table]:
+    """One table per partition key (an empty one for a day without rows); no row may be left out."""
+    days = utc_days(table[column])
+    bounds = pc.min_max(days).as_py()
+    if days.null_count == 0 and bounds["min"] == bounds["max"] and str(bounds["min"]) in keys:
+        # The usual single-day output: no filtering copy of the data.
+        return {key: table if key == str(bounds["min"]) else table.slice(0, 0) for key in keys}
+    pieces = {key: table.filter(pc.equal(days, pa.scalar(date.fromisoformat(key)))) for key in keys}
+    outside = table.num_rows - sum(piece.num_rows for piece in pieces.values())
+    if outside:
+        raise ValueError(
+            f"{outside} rows have a {column!r} outside partitions {keys[0]}..{keys[-1]} (or null)"
+        )
+    return pieces
+
+
+class LakeParquetEngine:
+    """Maps assets and partitions to lake files and moves tables in and out of them."""
+
+    def __init__(self, lake: LakeResource) -> None:
+        self.lake = lake
+
+    @staticmethod
+    def folder(asset_key: dg.AssetKey) -> str:
+        path = asset_key.path
+        return f"raw/{path[1]}" if len(path) == 2 and path[0] == "lake" else "/".join(path)
+
+    def partition_file(self, asset_key: dg.AssetKey, partition_key: str | None) -> str:
+        folder = self.folder(asset_key)
+        return (
+            f"{folder}/date={partition_key}/{PART_FILE}"
+            if partition_key
+            else f"{folder}/{PART_FILE}"
+        )
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        table = to_arrow(obj)
+        if not context.has_asset_partitions:
+            info = self.lake.write_parquet(self.partition_file(context.asset_key, None), table)
+            context.add_output_metadata(self._metadata([info], []))
+            return
+        keys = list(context.asset_partition_keys)
+        column = context.definition_metadata.get("partition_column")
+        if column:
+            pieces = split_by_day(table, column, keys)
+        elif len(keys) == 1:
+            pieces = {keys[0]: table}
+        else:
+            raise ValueError(
+                f"{context.asset_key.to_user_string()} wrote partitions {keys[0]}..{keys[-1]} in one"
+                " run: name its date column in the asset's metadata as 'partition_column'"
+            )
+        infos = [
+            self.lake.write_parquet(self.partition_file(context.asset_key, k), pieces[k])
+            for k in keys
+        ]
+        context.add_output_metadata(self._metadata(infos, keys))
+
+    @staticmethod
+    def _metadata(infos: Sequence[WriteInfo], keys: Sequence[str]) -> Mapping[str, object]:
+        """Numbers stay numbers so the UI plots them; one path and key, or the lists of them."""
+        metadata: dict[str, object] = {
+            "rows": sum(info.rows for info in infos),
+            "bytes": sum(info.bytes for info in infos),
+        }
+        if len(infos) == 1:
+            metadata["path"] = dg.MetadataValue.path(infos[0].path)
+        else:
+            metadata["paths"] = dg.MetadataValue.json([info.path for info in infos])
+            metadata["rows_by_partition"] = dg.MetadataValue.json(
+                {k: i.rows for k, i in zip(keys, infos, strict=True)}
+            )
+        if len(keys) == 1:
+            metadata["partition"] = keys[0]
+        elif keys:
+            metadata["partitions"] = dg.MetadataValue.json(list(keys))
+            metadata["partition_count"] = len(keys)
+        return metadata
+
+    def load_input(self, context: dg.InputContext) -> pa.Table | pd.DataFrame:
+        if not context.has_asset_partitions:
+            table = self.lake.read_parquet(self.partition_file(context.asset_key, None))
+        elif _downstream_is_partitioned(context):
+            table = self._load_partitions(context, list(context.asset_partition_keys))
+        else:
+            table = self._load_written_partitions(context)
+        return table if _wants_arrow(context) else table.to_pandas()
+
+    def _load_partitions(self, context: dg.InputContext, keys: Sequence[str]) -> pa.Table:
+        allow_missing = bool(context.definition_metadata.get("allow_missing_partitions"))
+        tables, skipped = [], []
+        for key in keys:
+            relative = self.partition_file(context.asset_key, key)
+            if self.lake.exists(relative):
+                tables.append(self.lake.read_parquet(relative))
+            elif allow_missing:
+                skipped.append(key)
+            else:
+                raise FileNotFoundError(
+                    f"partition {key} of {context.asset_key.to_user_string()} was never written:"
+                    f" no file at {self.lake.uri(relative)}"
+                )
+        if skipped:
+            context.log.warning(
+                f"skipped missing partitions of {context.asset_key.to_user_string()}: {skipped}"
+            )
+        return _concat(tables)
+
+    def _load_written_partitions(self, context: dg.InputContext) -> pa.Table:
+        """An unpartitioned reader gets every partition that has been written so far."""
+        folder = self.folder(context.asset_key)
+        files = [f for f in self.lake.list_files(folder, f"/{PART_FILE}") if "/date=" in f]
+        if not files:
+            raise FileNotFoundError(
+                f"no partition of {context.asset_key.to_user_string()} under {self.lake.uri(folder)}"
+            )
+        context.log.info(f"loading {len(files)} partitions of {context.asset_key.to_user_string()}")
+        return _concat([self.lake.read_parquet(f) for f in files])
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    # Permissive: an empty day written with null-typed columns still joins the typed ones.
+    return pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})
+
+
+def _downstream_is_partitioned(context: dg.InputContext) -> bool:
+    """True when the reading step runs for a partition or a partition range."""
+    if context.has_partition_key:
+        return True
+    try:
+        return context.step_context.has_partition_key_range
+    except dg.DagsterInvariantViolationError:  # built outside a run, without a step
+        return False
+
+
+def _wants_arrow(context: dg.InputContext) -> bool:
+    try:
+        wanted = context.dagster_type.typing_type
+    except dg.DagsterInvariantViolationError:
+        return False
+    return isinstance(wanted, type) and issubclass(wanted, pa.Table)
+
+
+class LakeIOManager(dg.ConfigurableIOManager):
+    """Parquet in the lake: one file per asset partition, written atomically, read back as
+    pandas or (when the input is annotated `pyarrow.Table`) Arrow."""
+
+    lake: LakeResource
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        LakeParquetEngine(self.lake).handle_output(context, obj)
+
+    def load_input(self, context: dg.InputContext) -> pa.Table | pd.DataFrame:
+        return LakeParquetEngine(self.lake).load_input(context)
