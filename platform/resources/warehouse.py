@@ -1,0 +1,85 @@
+"""The warehouse resource: PostgreSQL locally, Redshift in production, one interface.
+
+Redshift speaks the PostgreSQL protocol, so both connect with psycopg; the URL's scheme
+(`postgresql://` or `redshift://`) picks the dialect, which decides how data is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote, urlsplit
+
+import dagster as dg
+import psycopg
+
+from data_platform.resources.warehouse_engine import WarehouseEngine
+from data_platform.resources.warehouse_sql import POSTGRES, REDSHIFT
+
+SCHEMES = {"postgresql": POSTGRES, "postgres": POSTGRES, "redshift": REDSHIFT}
+_URL_PASSWORD = re.compile(r"(\w+://[^:/?#@\s]*:)([^@\s]*)(@)")
+_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def dialect_of(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme not in SCHEMES:
+        raise ValueError(f"warehouse URL must start with postgresql:// or redshift://, not {scheme!r}://")
+    return SCHEMES[scheme]
+
+
+def conninfo(url: str) -> str:
+    """A libpq URL: Redshift URLs only change their scheme (same protocol)."""
+    return "postgresql" + url[url.index("://") :] if dialect_of(url) == REDSHIFT else url
+
+
+def redact(text: str, url: str | None = None) -> str:
+    """Hide passwords: in any URL or `password=` pair in `text`, and the URL's own password anywhere."""
+    text = _KEYWORD_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***\3", text))
+    password = urlsplit(url).password if url else None
+    for secret in filter(None, {password, unquote(password or "")}):
+        text = text.replace(secret, "***")
+    return text
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The analytics warehouse (PostgreSQL or Redshift): connections and the write engine.
+
+    `url` is `postgresql://...` or `redshift://user:pw@host:5439/db`; Redshift loads stage
+    Parquet under `staging_url` (s3://) and COPY it with `iam_role`.
+    """
+
+    url: str
+    iam_role: str | None = None
+    staging_url: str | None = None
+    s3_endpoint_url: str | None = None
+
+    @property
+    def dialect(self) -> str:
+        return dialect_of(self.url)
+
+    @contextmanager
+    def get_connection(self) -> Iterator[psycopg.Connection]:
+        """An autocommit connection in UTC; writes open their own explicit transactions."""
+        try:
+            conn = psycopg.connect(conninfo(self.url), autocommit=True, connect_timeout=15)
+        except Exception as exc:  # the message may echo the URL: never let the password through
+            raise _redacted(exc, self.url) from None
+        with conn:
+            conn.execute("SET TIME ZONE 'UTC'")
+            yield conn
+
+    def engine(self) -> WarehouseEngine:
+        """The plain write engine bound to this warehouse."""
+        return WarehouseEngine(
+            self.get_connection, self.dialect, self.iam_role, self.staging_url, self.s3_endpoint_url
+        )
+
+
+def _redacted(exc: Exception, url: str) -> Exception:
+    message = redact(str(exc), url)
+    try:
+        return type(exc)(message)
+    except Exception:
+        return ConnectionError(message)
