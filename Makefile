@@ -18,7 +18,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: install
+# The instance settings live in the repo; DAGSTER_HOME gets a copy.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/data-platform services up
 	$(BIN)/data-platform demo --days $(DAYS)
 
@@ -28,14 +33,12 @@ lint: install
 test: install lint
 	$(BIN)/pytest
 
-ui: install
+ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/data-platform services up
-	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
-ui-readonly: install
+ui-readonly: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/data-platform services up
-	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster-webserver --read-only -h 127.0.0.1 -p 3001 -w workspace.yaml
 
 bench: install
