@@ -23,5 +23,11 @@ def open_filesystem(url: str, s3_endpoint_url: str | None = None) -> tuple[fs.Fi
         )
         return filesystem, f"{parsed.netloc}{parsed.path}".rstrip("/")
     if parsed.scheme in ("file", ""):
-        return fs.LocalFileSystem(), (parsed.path or url).rstrip("/")
-    raise ValueError(f"unsupported lake URL scheme {parsed.scheme!r} in {url!r}: use file:// or s3://")
+        path = parsed.path or url
+        # A relative path is almost always an unresolved setting; it would write into the cwd.
+        if not path.startswith("/"):
+            raise ValueError(f"a local lake needs an absolute path or file:// URL, not {url!r}")
+        return fs.LocalFileSystem(), path.rstrip("/")
+    raise ValueError(
+        f"unsupported lake URL scheme {parsed.scheme!r} in {url!r}: use file:// or s3://"
+    )

@@ -208,3 +208,21 @@ def test_unpartitioned_asset_of_another_key_shape(tmp_path: Path) -> None:
     assert (tmp_path / "raw/users/part-00000.parquet").exists()
     loaded = manager.load_input(dg.build_input_context(asset_key=["raw", "users"]))
     assert list(loaded.columns) == ["user_id"] and loaded["user_id"].tolist() == [3, 1]
+
+
+def test_nested_lake_resource_from_environment_in_definitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_LAKE_URL", tmp_path.as_uri())
+    lake = LakeResource(url=dg.EnvVar("TEST_LAKE_URL"))
+    defs = dg.Definitions(
+        assets=[events], resources={"lake": lake, "io_manager": LakeIOManager(lake=lake)}
+    )
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.execute_in_process(partition_key="2026-01-04").success
+    assert (tmp_path / day_file("2026-01-04")).exists()
+
+
+def test_relative_lake_path_is_refused() -> None:
+    with pytest.raises(ValueError, match="absolute path"):
+        LakeResource(url="LAKE_URL").exists("x")
