@@ -54,6 +54,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(days=args.days)
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    import json
+
+    from dotenv import load_dotenv
+
+    from data_platform.health import report, run_checks
+    from data_platform.resources.settings import PlatformSettings, ensure_dagster_home
+
+    load_dotenv(project_root() / ".env", override=False)
+    ensure_dagster_home()
+    result = report(run_checks(PlatformSettings.from_env(), args.ui_url))
+    print(json.dumps(result, indent=2))
+    return 0 if result["healthy"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="data-platform", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="simulate DAYS days and materialize every asset for them")
     demo.add_argument("--days", type=int, default=7)
     demo.set_defaults(func=cmd_demo)
+    health = sub.add_parser("health", help="check every dependency; JSON out, non-zero when unhealthy")
+    health.add_argument("--ui-url", default="http://127.0.0.1:3000")
+    health.set_defaults(func=cmd_health)
     return parser
 
 

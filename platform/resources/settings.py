@@ -7,6 +7,7 @@ variable. Nothing else in the package reads `os.environ` for configuration.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +32,16 @@ def project_root() -> Path:
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
     return Path(environ.get("PLATFORM_DATA_DIR") or project_root() / ".data")
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to `<data>/dagster_home` for the local deployment."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(data_dir() / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    instance_settings = project_root() / "dagster.yaml"
+    if not (home / "dagster.yaml").exists() and instance_settings.exists():
+        shutil.copyfile(instance_settings, home / "dagster.yaml")
+    return home
 
 
 @dataclass(frozen=True)
