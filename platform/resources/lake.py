@@ -127,6 +127,28 @@ class LakeResource(dg.ConfigurableResource):
         ]
         return sorted(found)
 
+    def list_files_after(self, prefix: str, after: str = "", suffix: str = "") -> list[str]:
+        """Like `list_files`, only the paths that sort after `after` (a sensor's cursor).
+
+        On S3 the listing itself starts there (`StartAfter`), so a tick never pages through
+        the whole landing zone again.
+        """
+        if self._is_local():
+            return [path for path in self.list_files(prefix, suffix) if path > after]
+        import boto3
+
+        bucket, _, key_prefix = self._path(prefix).partition("/")
+        root = self._path("").partition("/")[2]
+        start_after = f"{root}/{after}".lstrip("/") if after else ""
+        pages = boto3.client("s3", endpoint_url=self.s3_endpoint_url).get_paginator("list_objects_v2")
+        found = []
+        for page in pages.paginate(Bucket=bucket, Prefix=key_prefix.rstrip("/") + "/", StartAfter=start_after):
+            for item in page.get("Contents", []):
+                relative = item["Key"][len(root) + 1:] if root else item["Key"]
+                if relative.endswith(suffix) and not relative.rsplit("/", 1)[-1].startswith("."):
+                    found.append(relative)
+        return sorted(found)
+
     def download(self, relative: str, local_path: str | Path) -> Path:
         """Copy a lake file to a local path (e.g. for Spark), atomically, and return that path."""
         target = Path(local_path)

@@ -81,3 +81,15 @@ def test_bytes_listing_exists_download_and_delete(lake: LakeResource, tmp_path: 
 def test_missing_file_names_its_uri(lake: LakeResource) -> None:
     with pytest.raises(FileNotFoundError, match=r"raw/absent/part-00000\.parquet"):
         lake.read_parquet("raw/absent/part-00000.parquet")
+
+
+def test_list_files_after_a_cursor(tmp_path, s3_endpoint: str) -> None:
+    from data_platform.resources.lake import LakeResource
+
+    for lake in (LakeResource(url=tmp_path.as_uri()), LakeResource(url="s3://lake/cursor-test", s3_endpoint_url=s3_endpoint)):
+        for name in ("date=2026-01-01/a.gz", "date=2026-01-01/b.gz", "date=2026-01-02/a.gz", "date=2026-01-02/x.txt"):
+            lake.write_bytes(f"landing/{name}", b"x")
+        everything = lake.list_files_after("landing", suffix=".gz")
+        assert everything == ["landing/date=2026-01-01/a.gz", "landing/date=2026-01-01/b.gz", "landing/date=2026-01-02/a.gz"]
+        assert lake.list_files_after("landing", after=everything[1], suffix=".gz") == everything[2:]
+        assert lake.list_files_after("landing", after=everything[2], suffix=".gz") == []
