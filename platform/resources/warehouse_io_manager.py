@@ -6,8 +6,8 @@ How an asset is written comes from its definition metadata:
 (a whole partition range in a single-run backfill); inputs read that window back.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Dagster reads `ResourceDependency[...]` at
+# runtime, and a string annotation makes it reject the nested resource.
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
