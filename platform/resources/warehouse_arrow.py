@@ -66,10 +66,20 @@ def check_window(data: pa.Table, column: str, start: datetime, end: datetime) ->
 def csv_chunks(data: pa.Table) -> Iterator[bytes]:
     """CSV for `COPY ... (FORMAT csv)`: strings quoted, NULL as an unquoted empty field."""
     options = pacsv.WriteOptions(include_header=False, batch_size=COPY_CHUNK_ROWS)
+    data = naive_utc(data)
     for offset in range(0, len(data), COPY_CHUNK_ROWS):
         buffer = io.BytesIO()
         pacsv.write_csv(data.slice(offset, COPY_CHUNK_ROWS), buffer, options)
         yield buffer.getvalue()
+
+
+def naive_utc(data: pa.Table) -> pa.Table:
+    """Zone-aware timestamps as naive UTC wall time: Arrow's CSV writer formats them ~30x faster,
+    and the COPY runs with the session in UTC, so timestamptz columns read them as UTC."""
+    for i, field in enumerate(data.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz:
+            data = data.set_column(i, field.name, pc.cast(data.column(i), pa.timestamp(field.type.unit)))
+    return data
 
 
 def arrow_type(data_type: str, precision: int | None, scale: int | None) -> pa.DataType | None:

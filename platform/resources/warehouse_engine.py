@@ -16,13 +16,11 @@ from datetime import datetime
 import pandas as pd
 import psycopg
 import pyarrow as pa
-from psycopg import sql
 
-from data_platform.resources.warehouse_arrow import check_window, csv_chunks, to_arrow
+from data_platform.resources.warehouse_arrow import check_window, to_arrow
+from data_platform.resources.warehouse_executor import Hook, execute
 from data_platform.resources.warehouse_plan import (
-    CopyIn,
     Plan,
-    Step,
     WriteSpec,
     plan_merge,
     plan_partition_write,
@@ -36,11 +34,9 @@ from data_platform.resources.warehouse_sql import (
     TableRef,
     create_schema,
     create_table,
-    idents,
 )
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
-Hook = Callable[[psycopg.Connection], None]
 Data = pa.Table | pd.DataFrame
 
 
@@ -147,29 +143,3 @@ def check_columns(ref: TableRef, table_columns: Sequence[str], data_columns: Seq
     if missing:
         raise SchemaDriftError(f"the data lacks columns {missing} of {ref.name}")
 
-
-def execute(conn: psycopg.Connection, plan: Plan, data: pa.Table, before_commit: Hook | None = None) -> dict[str, int]:
-    """Run a plan: prepare, the transaction (with `before_commit` just before COMMIT), cleanup."""
-    counts: dict[str, int] = {}
-    run_steps(conn, plan.prepare, data, counts)
-    with conn.transaction():
-        run_steps(conn, plan.transaction, data, counts)
-        if before_commit:
-            before_commit(conn)
-    run_steps(conn, plan.cleanup, data, counts)
-    return counts
-
-
-def run_steps(conn: psycopg.Connection, steps: list[Step], data: pa.Table, counts: dict[str, int]) -> None:
-    with conn.cursor() as cur:
-        for step in steps:
-            if isinstance(step, CopyIn):
-                copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(step.table, idents(step.columns))
-                with cur.copy(copy) as stream:
-                    for chunk in csv_chunks(data.select(list(step.columns))):
-                        stream.write(chunk)
-                counts["copied"] = counts.get("copied", 0) + len(data)
-                continue
-            cur.execute(step.query, step.params or None)
-            if step.label:
-                counts[step.label] = counts.get(step.label, 0) + max(cur.rowcount, 0)

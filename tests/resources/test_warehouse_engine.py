@@ -153,3 +153,9 @@ def test_replace_readers_never_see_an_empty_table(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
         ).fetchall()
     assert leftovers == [("nps",)]
+
+
+def test_timestamps_keep_their_instant_in_any_zone(engine: WarehouseEngine, schema: str) -> None:
+    seoul = pa.table({"ts": pa.array([DAY + timedelta(hours=3)], pa.timestamp("us", "Asia/Seoul"))})
+    engine.write_partition(schema, "times", seoul, "ts", DAY, DAY + timedelta(days=1))
+    assert engine.read(schema, "times").column("ts").to_pylist() == [DAY + timedelta(hours=3)]
