@@ -1,0 +1,101 @@
+"""The shipped models on a real PostgreSQL: exact numbers, ranges, reruns and checks."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from dagster import AssetKey, materialize
+
+from data_platform.assets.summary import build_summary_assets
+
+RANGE = {"dagster/asset_partition_range_start": "2026-01-10", "dagster/asset_partition_range_end": "2026-01-12"}
+D10, D11, D12 = date(2026, 1, 10), date(2026, 1, 11), date(2026, 1, 12)
+
+
+@pytest.fixture(scope="module")
+def assets(partitions):
+    return {a.key: a for a in build_summary_assets(partitions)}
+
+
+def run(assets, warehouse, names, **kwargs):
+    selected = [assets[AssetKey(["analytics", n])] for n in names]
+    result = materialize(selected, resources={"warehouse": warehouse}, **kwargs)
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) == sum(len(list(a.check_specs)) for a in selected)
+    assert all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
+    return result
+
+
+# Hand arithmetic from the fixture rows (conftest), following the definitions literally.
+CHANNEL_SUMMARY = [
+    # day 10 ads: s1 (user 1), s4 (user 3, crosses midnight); orders 1 (100 paid), 2 (50 refunded),
+    # 3 (20000 KRW at day 11's 0.0008 = 16.00, paid) -> gross 166.00, net 116.00
+    (D10, "ads", 2, 2, 2, 1.0, Decimal("166.00"), Decimal("116.00")),
+    # s3 (user 1), s6 (user 5: the late e9 at 23:59 makes it start on day 10 by email), s9 (user 7);
+    # order 6 (15.50 refunded) -> gross 15.50, net 0
+    (D10, "email", 3, 3, 1, 1 / 3, Decimal("15.50"), Decimal("0.00")),
+    # s2 (user 2; its order 4 is soft-deleted), s7 (user 6)
+    (D10, "organic", 2, 2, 0, 0.0, Decimal("0.00"), Decimal("0.00")),
+    (D11, "ads", 1, 1, 0, 0.0, Decimal("0.00"), Decimal("0.00")),  # s8 (user 6)
+    # s10 (user 8): order 5, 12345 KRW * 0.0008 = 9.876 -> 9.88
+    (D11, "organic", 1, 1, 1, 1.0, Decimal("9.88"), Decimal("9.88")),
+    (D12, "ads", 1, 1, 1, 1.0, Decimal("40.00"), Decimal("40.00")),  # s11: order 7
+]
+DAILY_REVENUE = [
+    (D10, 3, 2, Decimal("160.00"), Decimal("50.00"), Decimal("110.00")),  # orders 1, 2, 8 (4 deleted)
+    (D11, 3, 3, Decimal("41.38"), Decimal("15.50"), Decimal("25.88")),  # 16.00 + 9.876 + 15.50
+    (D12, 1, 1, Decimal("40.00"), Decimal("0.00"), Decimal("40.00")),
+]
+
+
+def channel_rows(fetch):
+    rows = fetch("SELECT * FROM analytics.channel_summary ORDER BY event_date, channel")
+    return [(*r[:5], pytest.approx(r[5]), *r[6:]) for r in rows]
+
+
+def test_range_then_single_day_rerun(assets, warehouse, fetch):
+    run(assets, warehouse, ["channel_summary", "daily_revenue"], tags=RANGE)
+    assert channel_rows(fetch) == CHANNEL_SUMMARY
+    assert fetch("SELECT * FROM analytics.daily_revenue ORDER BY order_date") == DAILY_REVENUE
+
+    before = fetch("SELECT * FROM analytics.channel_summary ORDER BY 1, 2")
+    for _ in range(2):
+        run(assets, warehouse, ["channel_summary", "daily_revenue"], partition_key="2026-01-11")
+    assert fetch("SELECT * FROM analytics.channel_summary ORDER BY 1, 2") == before
+    assert fetch("SELECT * FROM analytics.daily_revenue ORDER BY order_date") == DAILY_REVENUE
+
+
+def test_single_partition_writes_only_its_day(assets, warehouse, fetch):
+    run(assets, warehouse, ["daily_revenue"], partition_key="2026-01-12")
+    counts = fetch("SELECT order_date, COUNT(*) FROM analytics.daily_revenue GROUP BY 1 ORDER BY 1")
+    assert counts == [(D10, 1), (D11, 1), (D12, 1)]
+
+
+def p_value(x_t: int, n_t: int, x_c: int, n_c: int) -> float:
+    pooled = (x_t + x_c) / (n_t + n_c)
+    z = (x_t / n_t - x_c / n_c) / math.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def test_ab_test_results(assets, warehouse, fetch):
+    run(assets, warehouse, ["experiment_exposures"], tags=RANGE)
+    for _ in range(2):  # a full refresh twice gives the same table
+        run(assets, warehouse, ["ab_test_results"])
+    rows = fetch(
+        "SELECT experiment_id, variant, users, converters, conversion_rate, lift_vs_control, p_value"
+        " FROM analytics.ab_test_results ORDER BY 1, 2"
+    )
+    # checkout: control = users 1, 5, 7 (7's first event has no experiments); treatment = 2, 3, 6, 8
+    # (6 saw treatment first, control later). Converters: 1, 5 (refund counts) | 2 (order 4 deleted,
+    # order 7 not), 3, 8. Banner: control = 6 (no order), treatment = 2.
+    expected = [
+        ("checkout_button", "control", 3, 2, 2 / 3, None, None),
+        ("checkout_button", "treatment", 4, 3, 0.75, 0.75 / (2 / 3) - 1, p_value(3, 4, 2, 3)),
+        ("free_shipping_banner", "control", 1, 0, 0.0, None, None),
+        ("free_shipping_banner", "treatment", 1, 1, 1.0, None, p_value(1, 1, 0, 1)),  # control rate 0: no lift
+    ]
+    assert rows == [tuple(pytest.approx(v) if isinstance(v, float) else v for v in row) for row in expected]
