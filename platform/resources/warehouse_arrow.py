@@ -18,13 +18,23 @@ UTC_US = pa.timestamp("us", "UTC")
 
 def to_arrow(data: pa.Table | pd.DataFrame, json_columns: Sequence[str] = ()) -> pa.Table:
     """An Arrow table from Arrow or pandas, with JSON columns as JSON text."""
-    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+    if isinstance(data, pd.DataFrame):
+        # Serialise objects before Arrow sees them: it would infer one struct for all rows and
+        # add every other row's keys as nulls.
+        present = [c for c in json_columns if c in data.columns]
+        data = data.assign(**{c: data[c].map(_json_text) for c in present})
+        return pa.Table.from_pandas(data, preserve_index=False)
     for name in json_columns:
-        if name in table.column_names and not pa.types.is_string(table.schema.field(name).type):
-            # Objects (dicts, lists) become JSON text the warehouse parses into jsonb/SUPER.
-            values = [None if v is None else json.dumps(v) for v in table.column(name).to_pylist()]
-            table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
-    return table
+        if name in data.column_names and not pa.types.is_string(data.schema.field(name).type):
+            values = [_json_text(v) for v in data.column(name).to_pylist()]
+            data = data.set_column(data.schema.get_field_index(name), name, pa.array(values, pa.string()))
+    return data
+
+
+def _json_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return None
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def utc(value: datetime | date) -> datetime:

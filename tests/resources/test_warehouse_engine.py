@@ -159,3 +159,10 @@ def test_timestamps_keep_their_instant_in_any_zone(engine: WarehouseEngine, sche
     seoul = pa.table({"ts": pa.array([DAY + timedelta(hours=3)], pa.timestamp("us", "Asia/Seoul"))})
     engine.write_partition(schema, "times", seoul, "ts", DAY, DAY + timedelta(days=1))
     assert engine.read(schema, "times").column("ts").to_pylist() == [DAY + timedelta(hours=3)]
+
+
+def test_json_objects_from_pandas_keep_their_own_keys(engine: WarehouseEngine, schema: str) -> None:
+    frame = pd.DataFrame({"ts": [DAY, DAY], "experiments": [{"exp_a": "control"}, {"exp_b": "b", "n": [1]}]})
+    engine.write_partition(schema, "events", frame, "ts", DAY, DAY + timedelta(days=1), json_columns=["experiments"])
+    stored = engine.read(schema, "events").column("experiments").to_pylist()
+    assert sorted(stored) == ['{"exp_a": "control"}', '{"n": [1], "exp_b": "b"}']  # jsonb's key order
