@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import numpy as np
@@ -51,20 +52,19 @@ def user_rows(users: Users, created_ms: np.ndarray) -> tuple[list[tuple], list[C
     return rows, changes
 
 
-def new_accounts(seed: int, scale: float, day: date, origin: date) -> tuple[list[tuple], list[Change]]:
-    """The user rows created on `day`: its signups and, on the first day, the earlier customers.
+def new_accounts(seed: int, scale: float, day: date, origin: date) -> Iterator[tuple[list[tuple], list[Change]]]:
+    """The user rows created on `day`, a cohort at a time: its signups and, on the first day,
+    the earlier customers.
 
     The app DB begins on `origin`: customers who signed up before it (and may still visit)
     are migrated in at its first instant, so their `created_at` is that instant.
     """
-    signups = cohort(seed, scale, day)
-    rows, changes = user_rows(signups, signups.signup_ms)
     if day == origin:
-        earlier = [cohort(seed, scale, day - timedelta(days=a)) for a in range(RETURN_WINDOW - 1, 0, -1)]
-        migrated = Users.concat(earlier)
-        more_rows, more_changes = user_rows(migrated, np.full(len(migrated), day_start_ms(day)))
-        rows, changes = more_rows + rows, more_changes + changes
-    return rows, changes
+        for age in range(RETURN_WINDOW - 1, 0, -1):
+            migrated = cohort(seed, scale, day - timedelta(days=age))
+            yield user_rows(migrated, np.full(len(migrated), day_start_ms(day)))
+    signups = cohort(seed, scale, day)
+    yield user_rows(signups, signups.signup_ms)
 
 
 def nps_rows(seed: int, scale: float, plan: DayPlan) -> list[tuple]:

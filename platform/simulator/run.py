@@ -60,21 +60,24 @@ def _claim(conn: psycopg.Connection, config: SimulationConfig) -> tuple[date, da
 def _record_day(conn: psycopg.Connection, config: SimulationConfig, origin: date, day: date,
                 delivered: DayDelivery) -> tuple[int, int, int, int]:
     """Write one day to the app DB in one transaction: new rows, then the changes now due."""
-    users, user_changes = new_accounts(config.seed, config.scale, day, origin)
     orders, order_changes = order_rows(config.seed, config.scale, day, delivered.purchases)
     answers = nps_rows(config.seed, config.scale, delivered.plan)
+    users = 0
     with conn.transaction():
         appdb.lock(conn)
         through = appdb.read_state(conn).get("through")
         reached = max(day, date.fromisoformat(through)) if through else day
-        appdb.upsert(conn, "users", USER_COLUMNS, users)
+        for rows, changes in new_accounts(config.seed, config.scale, day, origin):
+            appdb.upsert(conn, "users", USER_COLUMNS, rows)
+            appdb.add_changes(conn, changes)
+            users += len(rows)
         appdb.upsert(conn, "orders", ORDER_COLUMNS, orders)
         appdb.upsert(conn, "nps_responses", NPS_COLUMNS, answers, versioned=False)
-        appdb.add_changes(conn, user_changes + order_changes)
+        appdb.add_changes(conn, order_changes)
         until = datetime.combine(reached + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
         applied = appdb.apply_changes(conn, until)
         appdb.write_state(conn, {"through": reached.isoformat()})
-    return len(users), len(orders), len(answers), applied
+    return users, len(orders), len(answers), applied
 
 
 def simulate(config: SimulationConfig, app_db_url: str, lake_url: str,
