@@ -1,0 +1,248 @@
+"""Clickstream landing files → events and quarantine, on a real local Spark session."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from dagster import build_init_resource_context
+from pyspark.sql import SparkSession
+
+from data_platform.assets.raw.clickstream import EVENTS, QUARANTINE, process_clickstream
+from data_platform.resources.spark import spark_resource
+
+DAY = date(2026, 1, 10)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    resource = spark_resource("local[2]")
+    resource.setup_for_execution(build_init_resource_context())
+    yield resource.spark_session
+    resource.spark_session.stop()
+
+
+def event(event_id: str, ts: str, **fields: object) -> dict[str, object]:
+    base = {
+        "event_id": event_id,
+        "ts": ts,
+        "user_id": 7,
+        "session_id": f"s-{event_id}",
+        "event_type": "page_view",
+        "page": "/home",
+        "channel": "organic",
+        "experiments": {"exp_b": "treatment", "exp_a": "control"},
+        "user_agent": "Mozilla/5.0",
+    }
+    return {**base, **fields}
+
+
+def line(payload: object) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def without(field: str, payload: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in payload.items() if key != field}
+
+
+def write_gz(path: Path, lines: list[bytes]) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(b"".join(item + b"\n" for item in lines)))
+    return str(path)
+
+
+def write_cut_gz(path: Path, whole: list[bytes], partial: bytes) -> str:
+    """A gzip stream cut inside `partial`: `whole` lines and the start of `partial` decode."""
+    encoder = zlib.compressobj(wbits=31)
+    head = encoder.compress(b"".join(item + b"\n" for item in whole) + partial[:20])
+    head += encoder.flush(zlib.Z_SYNC_FLUSH)
+    tail = encoder.compress(partial[20:] + b"\n") + encoder.flush()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(head + tail[: len(tail) // 2])
+    return str(path)
+
+
+MALFORMED_A = [
+    (b'{"event_id": "x1", "ts": ', "invalid json"),
+    (line(without("user_id", event("x2", "2026-01-10T01:00:00Z"))), "missing field user_id"),
+    (line(event("x3", "2026-01-10T01:00:00Z", user_id="42")), "user_id not an integer"),
+    (line(event("x4", "2026-01-10T01:00:00Z", user_id=True)), "user_id not an integer"),
+    (line(event("x5", "2026-01-10T01:00:00Z", user_id=4.5)), "user_id not an integer"),
+    (line(event("x6", "yesterday")), "bad ts"),
+    (line(event("x7", "2026-01-10T01:00:00Z", event_type="click")), "unknown event_type"),
+    (line(event("x8", "2026-01-10T01:00:00Z", experiments=[])), "experiments not an object"),
+    (line(event("", "2026-01-10T01:00:00Z")), "empty event_id"),
+    (line(event("x9", "2026-01-10T01:00:00Z", page=5)), "page not a string"),
+    (b"[1, 2]", "not a json object"),
+    (b"", "empty line"),
+    (line(event("x10", "2026-01-11T01:00:00Z")), "ts outside window"),
+]
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str]]:
+    """Folders D and D+1 with every kind of line and file the shipper produces."""
+    root = tmp_path_factory.mktemp("landing")
+    day, nxt = root / "date=2026-01-10", root / "date=2026-01-11"
+    e1 = event("e1", "2026-01-10T08:00:00Z")
+    a_lines = [
+        line(e1),
+        line(event("e2", "2026-01-10T09:00:00.250+00:00", page="/from-a")),
+        line(event("e3", "2026-01-11T05:00:00+09:00", page="/from-a")),  # 20:00 UTC on D
+        line(e1),  # the shipper's at-least-once repeat, same file
+        line(event("p1", "2026-01-09T23:59:00Z")),  # late for D-1: valid, not day D's
+        *(raw for raw, _ in MALFORMED_A),
+        line(event("e4", "2026-01-10T08:00:00Z", user_id=9_007_199_254_740_993)),
+    ]
+    b_lines = [
+        line(event("e2", "2026-01-10T09:00:00.250Z", page="/from-b")),
+        b'{"event_id": "x11", "page": "\xff\xfe"}',
+        line(event("x12", "2026-01-10T01:00:00Z", page="p" * 10_000_000)),
+        line(event("e5", "2026-01-10T23:59:59.999999Z")),
+    ]
+    day_files = [
+        write_gz(day / "a.jsonl.gz", a_lines),
+        write_gz(day / "b.jsonl.gz", b_lines),
+        write_cut_gz(
+            day / "c.jsonl.gz",
+            [line(event("e6", "2026-01-10T12:00:00Z")), line(event("e7", "2026-01-10T12:00:00Z"))],
+            line(event("x13", "2026-01-10T12:00:00Z")),
+        ),
+        write_gz(day / "d.jsonl.gz", []),  # a valid gzip of nothing
+        str(day / "e.jsonl.gz"),
+        str(day / "f.jsonl.gz"),
+    ]
+    (day / "e.jsonl.gz").write_bytes(b"")
+    (day / "f.jsonl.gz").write_bytes(line(event("x14", "2026-01-10T01:00:00Z")))
+    next_files = [
+        write_gz(
+            nxt / "a.jsonl.gz",
+            [
+                line(event("l1", "2026-01-10T23:59:58Z")),
+                line(event("e3", "2026-01-10T20:00:00Z", page="/from-next")),
+                line(event("n1", "2026-01-11T00:00:01Z")),
+                b"{broken",
+                line(event("l2", "2026-01-10T00:00:00Z")),
+            ],
+        ),
+        write_cut_gz(nxt / "b.jsonl.gz", [line(event("l3", "2026-01-10T06:00:00Z"))], b"{...}"),
+    ]
+    return day_files, next_files
+
+
+@pytest.fixture(scope="module")
+def result(spark: SparkSession, landing: tuple[list[str], list[str]]):
+    day_files, next_files = landing
+    return process_clickstream(spark, DAY, day_files, next_files)
+
+
+def test_events_are_day_d_valid_deduplicated_and_sorted(result) -> None:
+    events = result.events
+    assert events.column("event_id").to_pylist() == [
+        "l2", "l3", "e1", "e4", "e2", "e6", "e7", "e3", "l1", "e5"
+    ]  # fmt: skip
+    assert events.schema == EVENTS
+    assert events.schema.field("ts").type == pa.timestamp("us", tz="UTC")
+    assert events.schema.field("event_date").type == pa.date32()
+    assert events.schema.field("user_id").type == pa.int64()
+    assert set(events.column("event_date").to_pylist()) == {DAY}
+
+
+def test_event_values_are_typed_and_normalised(result) -> None:
+    rows = {row["event_id"]: row for row in result.events.to_pylist()}
+    assert rows["e3"]["ts"] == datetime(2026, 1, 10, 20, tzinfo=UTC)
+    assert rows["e5"]["ts"] == datetime(2026, 1, 10, 23, 59, 59, 999999, tzinfo=UTC)
+    assert rows["e4"]["user_id"] == 9_007_199_254_740_993  # beyond a double's exact range
+    assert rows["e1"]["experiments"] == '{"exp_a":"control","exp_b":"treatment"}'
+    assert rows["e1"]["session_id"] == "s-e1"
+    # The first copy by (ts, file, line) wins: folder D before D+1, file a before file b.
+    assert rows["e2"]["page"] == "/from-a"
+    assert rows["e3"]["page"] == "/from-a"
+
+
+def test_quarantine_has_every_malformed_line_of_folder_d(result) -> None:
+    quarantine = result.quarantine
+    assert quarantine.schema == QUARANTINE
+    found = [
+        (Path(row["source_file"]).name, row["line_number"], row["reason"])
+        for row in quarantine.to_pylist()
+    ]
+    expected_a = [("a.jsonl.gz", 6 + i, reason) for i, (_, reason) in enumerate(MALFORMED_A)]
+    assert found == [
+        *expected_a,
+        ("b.jsonl.gz", 2, "not utf-8"),
+        ("b.jsonl.gz", 3, "line too long"),
+        ("c.jsonl.gz", 0, "truncated gzip"),
+        ("c.jsonl.gz", 3, "invalid json"),
+        ("e.jsonl.gz", 0, "empty file"),
+        ("f.jsonl.gz", 0, "not gzip"),
+    ]
+    assert Path(quarantine.column("source_file")[0].as_py()).parent.name == "date=2026-01-10"
+
+
+def test_quarantine_keeps_a_readable_prefix_of_the_raw_line(result) -> None:
+    rows = {
+        (Path(r["source_file"]).name, r["line_number"]): r for r in result.quarantine.to_pylist()
+    }
+    assert rows[("a.jsonl.gz", 6)]["raw_line"] == '{"event_id": "x1", "ts": '
+    assert len(rows[("b.jsonl.gz", 3)]["raw_line"]) == 1000
+    assert "\ufffd" in rows[("b.jsonl.gz", 2)]["raw_line"]
+    assert rows[("c.jsonl.gz", 3)]["raw_line"].startswith('{"event_id": "x13"')
+    assert "bytes decoded before the cut" in rows[("c.jsonl.gz", 0)]["raw_line"]
+
+
+def test_counts(result) -> None:
+    counts = result.counts
+    assert counts == {
+        "lines_read": 19 + 4 + 3,
+        "valid": 6 + 2 + 2,  # e1 twice, e2, e3, e4, p1 | e2, e5 | e6, e7
+        "malformed": 13 + 2 + 2 + 2,
+        "unreadable_files": 3,
+        "duplicates": 3,  # e1 in file a, e2 in file b, e3 in folder D+1
+        "late": 3,  # l1, l2, and l3 from the readable part of a cut file
+        "events_written": 10,
+        "complete": True,
+    }
+    assert (
+        counts["lines_read"] + counts["unreadable_files"] == counts["valid"] + counts["malformed"]
+    )
+
+
+def test_without_next_folder_the_day_is_incomplete(spark, landing) -> None:
+    day_files, _ = landing
+    partial = process_clickstream(spark, DAY, day_files[:1], [])
+    assert partial.events.column("event_id").to_pylist() == ["e1", "e4", "e2", "e3"]
+    assert partial.counts["complete"] is False
+    assert (partial.counts["late"], partial.counts["duplicates"]) == (0, 1)
+    assert partial.quarantine.num_rows == len(MALFORMED_A)
+
+
+def test_no_files_gives_empty_tables_of_the_right_schema(spark) -> None:
+    empty = process_clickstream(spark, DAY, [], [])
+    assert (empty.events.num_rows, empty.events.schema) == (0, EVENTS)
+    assert (empty.quarantine.num_rows, empty.quarantine.schema) == (0, QUARANTINE)
+    assert empty.counts["lines_read"] == 0 and empty.counts["complete"] is False
+
+
+def test_session_settings(spark) -> None:
+    conf = spark.conf
+    assert conf.get("spark.sql.session.timeZone") == "UTC"
+    assert conf.get("spark.sql.shuffle.partitions") == "8"
+    assert conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"
+    assert spark.sparkContext.getConf().get("spark.ui.enabled") == "false"
+    assert spark.sparkContext.getConf().get("spark.driver.bindAddress") == "127.0.0.1"
+
+
+def test_a_session_in_local_time_is_refused(spark) -> None:
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Seoul")
+    try:
+        with pytest.raises(ValueError, match="event dates are UTC days"):
+            process_clickstream(spark, DAY, [], [])
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
