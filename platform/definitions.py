@@ -1,5 +1,30 @@
 """The code location: assembles assets, checks, resources, sensors and schedules."""
 
-from dagster import Definitions
+from dagster import Definitions, map_asset_specs
 
-defs = Definitions()
+from data_platform.assets.partitions import daily_partitions
+from data_platform.assets.raw import build_raw_assets
+from data_platform.assets.summary import build_summary_assets
+from data_platform.resources.environment import build_resources
+from data_platform.resources.settings import PlatformSettings
+from data_platform.sensors.automation import automation_sensor, follow_upstream
+from data_platform.sensors.incidents import build_incident_sensor
+from data_platform.sensors.landing import build_landing_sensor
+from data_platform.sensors.schedules import build_schedules
+
+settings = PlatformSettings.from_env()
+partitions = daily_partitions(settings.start_date)
+
+defs = Definitions(
+    assets=map_asset_specs(
+        follow_upstream,
+        [*build_raw_assets(partitions), *build_summary_assets(partitions)],
+    ),
+    resources=build_resources(settings),
+    schedules=build_schedules(partitions),
+    sensors=[
+        build_landing_sensor(partitions),
+        build_incident_sensor(settings.ui_url, settings.slack_webhook_url),
+        automation_sensor,
+    ],
+)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from data_platform.local.processes import free_port
 from data_platform.local.stack import LocalStack
@@ -40,6 +43,29 @@ def stack_env(stack: LocalStack) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def settings(stack_env: dict[str, str]) -> PlatformSettings:
     return PlatformSettings.from_env(stack_env)
+
+
+@pytest.fixture(scope="session")
+def make_database(stack_env: dict[str, str]) -> Iterator[Callable[[str], str]]:
+    """Create an empty database on the stack's PostgreSQL server and return its URL.
+
+    Test modules that write fixed schemas (`raw`, `analytics`, `public`) each take their own
+    database, so they never see each other's rows. All are dropped at the end.
+    """
+    server_url = stack_env["PLATFORM_WAREHOUSE_URL"]
+    made: list[str] = []
+
+    def make(prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        made.append(name)
+        return server_url.replace("/warehouse?", f"/{name}?")
+
+    yield make
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for name in made:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")

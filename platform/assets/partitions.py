@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from dagster import DailyPartitionsDefinition
+from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
 
 def daily_partitions(start: date) -> DailyPartitionsDefinition:
@@ -15,3 +15,10 @@ def daily_partitions(start: date) -> DailyPartitionsDefinition:
 def day_window(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), tzinfo=UTC)
     return start, start + timedelta(days=1)
+
+
+def partition_days(context: AssetExecutionContext) -> list[date]:
+    """The days of the run's partition, or of its partition range in a single-run backfill."""
+    window = context.partition_time_window
+    first, last = window.start.date(), window.end.date()
+    return [first + timedelta(days=i) for i in range((last - first).days)]

@@ -58,6 +58,7 @@ class PlatformSettings:
     spark_master: str
     start_date: date
     slack_webhook_url: str | None
+    ui_url: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -80,6 +81,7 @@ class PlatformSettings:
             spark_master=get("PLATFORM_SPARK_MASTER") or "local[*]",
             start_date=date.fromisoformat(get("PLATFORM_START_DATE") or "2026-01-01"),
             slack_webhook_url=get("PLATFORM_SLACK_WEBHOOK_URL"),
+            ui_url=get("PLATFORM_UI_URL") or "http://127.0.0.1:3000",
         )
 
     def missing(self) -> list[str]:

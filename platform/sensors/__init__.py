@@ -1,0 +1,1 @@
+"""Sensors and schedules: reactive triggers, incident reports, and the daily source schedule."""

@@ -1,0 +1,39 @@
+"""Build every resource from the settings read once from the environment.
+
+Secrets (database and Redis URLs) reach resources as `EnvVar`s, so the UI shows the
+variable's name, never its value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagster import EnvVar
+
+from data_platform.resources.app_db import AppDbResource
+from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake_io_manager import LakeIOManager
+from data_platform.resources.rates_api import RatesApiResource
+from data_platform.resources.settings import PlatformSettings
+from data_platform.resources.spark import spark_resource
+from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.warehouse_io_manager import WarehouseIOManager
+
+
+def build_resources(settings: PlatformSettings) -> dict[str, Any]:
+    lake = LakeResource(url=settings.lake_url, s3_endpoint_url=settings.s3_endpoint_url)
+    warehouse = WarehouseResource(
+        url=EnvVar("PLATFORM_WAREHOUSE_URL"),
+        iam_role=settings.redshift_iam_role,
+        staging_url=settings.redshift_staging_url,
+        s3_endpoint_url=settings.s3_endpoint_url,
+    )
+    return {
+        "lake": lake,
+        "warehouse": warehouse,
+        "app_db": AppDbResource(url=EnvVar("PLATFORM_APP_DB_URL")),
+        "rates_api": RatesApiResource(url=EnvVar("PLATFORM_RATES_API_URL")),
+        "spark": spark_resource(settings.spark_master),
+        "lake_io_manager": LakeIOManager(lake=lake),
+        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+    }
