@@ -108,10 +108,10 @@ def warehouse(warehouse_url: str) -> WarehouseResource:
 def fetch(warehouse_url: str):
     """Run a query on the module's database and return all rows."""
 
-    def run(query: str) -> list[tuple]:
+    def run(query: str, params: tuple | None = None) -> list[tuple]:
         with psycopg.connect(warehouse_url) as conn:
             conn.execute("SET TIME ZONE 'UTC'")
-            return conn.execute(query).fetchall()
+            return conn.execute(query, params).fetchall()
 
     return run
 
