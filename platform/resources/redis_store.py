@@ -9,6 +9,7 @@ the next write.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,10 @@ class VersionedHashStore:
         """Write rows `(id, v1, …, vn)` as `version`, seal it, move `current` if it is the newest."""
         rv.check_version(version)
         started = time.monotonic()
+        # The first row is read before the lock is taken: a slow source query must not hold it.
+        rows = iter(rows)
+        first = next(rows, None)
+        rows = rows if first is None else itertools.chain([first], rows)
         lock = self.client.lock(self.ns.lock, timeout=self.lock_seconds, thread_local=False)
         if not lock.acquire(blocking_timeout=self.wait_seconds):
             raise TimeoutError(f"another writer held {self.ns.lock} for {self.wait_seconds}s")
