@@ -7,7 +7,7 @@ from data_platform.assets.raw import build_raw_assets
 from data_platform.assets.summary import build_summary_assets
 from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
-from data_platform.sensors.automation import automation_sensor, follow_upstream
+from data_platform.sensors.automation import build_automation_sensor, follow_upstream
 from data_platform.sensors.incidents import build_incident_sensor
 from data_platform.sensors.landing import build_landing_sensor
 from data_platform.sensors.schedules import build_schedules
@@ -23,8 +23,8 @@ defs = Definitions(
     resources=build_resources(settings),
     schedules=build_schedules(partitions),
     sensors=[
-        build_landing_sensor(partitions),
-        build_incident_sensor(settings.ui_url, settings.slack_webhook_url),
-        automation_sensor,
+        build_landing_sensor(partitions, settings.sensor_interval_seconds),
+        build_incident_sensor(settings.ui_url, settings.slack_webhook_url, settings.sensor_interval_seconds),
+        build_automation_sensor(settings.sensor_interval_seconds),
     ],
 )

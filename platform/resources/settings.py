@@ -59,6 +59,8 @@ class PlatformSettings:
     start_date: date
     slack_webhook_url: str | None
     ui_url: str
+    # How often sensors tick; tests shorten it, deployments keep Dagster's usual 30 s.
+    sensor_interval_seconds: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -82,6 +84,7 @@ class PlatformSettings:
             start_date=date.fromisoformat(get("PLATFORM_START_DATE") or "2026-01-01"),
             slack_webhook_url=get("PLATFORM_SLACK_WEBHOOK_URL"),
             ui_url=get("PLATFORM_UI_URL") or "http://127.0.0.1:3000",
+            sensor_interval_seconds=int(get("PLATFORM_SENSOR_INTERVAL_SECONDS") or 30),
         )
 
     def missing(self) -> list[str]:

@@ -36,10 +36,15 @@ def follow_upstream(spec: AssetSpec) -> AssetSpec:
     return spec
 
 
-automation_sensor = AutomationConditionSensorDefinition(
-    "follow_upstream_sensor",
-    target=FOLLOWERS,
-    description="Materializes summary and production partitions once their upstream partitions update.",
-    default_status=DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-)
+SENSOR_NAME = "follow_upstream_sensor"
+
+
+def build_automation_sensor(interval_seconds: int = 30) -> AutomationConditionSensorDefinition:
+    """The sensor that evaluates the conditions; it runs as soon as the daemon starts."""
+    return AutomationConditionSensorDefinition(
+        SENSOR_NAME,
+        target=FOLLOWERS,
+        description="Materializes summary and production partitions once their upstream partitions update.",
+        default_status=DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=interval_seconds,
+    )

@@ -8,7 +8,9 @@ credential leaves in a report.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 from dagster import (
@@ -20,50 +22,97 @@ from dagster import (
 
 from data_platform.resources.lake import LakeResource
 from data_platform.resources.redaction import redact
+from data_platform.resources.settings import SECRET_VARIABLES
+
+SENSOR_NAME = "incident_report_sensor"
+# Values that must never appear in a report, whatever shape an error message gives them.
+_SECRET_SOURCES = (*SECRET_VARIABLES, "PLATFORM_SLACK_WEBHOOK_URL", "AWS_SECRET_ACCESS_KEY")
+
+
+def secret_values() -> list[str]:
+    """The secret variables' values and the passwords inside them, longest first."""
+    found: set[str] = set()
+    for name in _SECRET_SOURCES:
+        value = os.environ.get(name) or ""
+        if len(value) >= 4:
+            found.add(value)
+        password = urlsplit(value).password if "://" in value else None
+        if password and len(password) >= 4:
+            found.add(password)
+    return sorted(found, key=len, reverse=True)
+
+
+def scrub(text: str) -> str:
+    """Redact connection-URL passwords and every known secret value."""
+    text = redact(text)
+    for secret in secret_values():
+        text = text.replace(secret, "***")
+    return text
+
+
+def failed_at(context: RunFailureSensorContext) -> datetime:
+    """When the run ended (stable across sensor retries), else now."""
+    record = context.instance.get_run_record_by_id(context.dagster_run.run_id)
+    if record and record.end_time:
+        return datetime.fromtimestamp(record.end_time, UTC)
+    return datetime.now(UTC)
 
 
 def incident_report(context: RunFailureSensorContext, ui_url: str) -> dict:
+    """What failed (job, assets, steps), which partition, the errors, when, and a link."""
     run = context.dagster_run
-    steps = context.get_step_failure_events()
     errors = [
-        {"step": event.step_key, "error": redact(event.step_failure_data.error.to_string())}
-        for event in steps
+        {"step": event.step_key, "error": scrub(event.step_failure_data.error.to_string())}
+        for event in context.get_step_failure_events()
         if event.step_failure_data and event.step_failure_data.error
     ]
     if not errors and context.failure_event.message:
-        errors = [{"step": None, "error": redact(context.failure_event.message)}]
+        errors = [{"step": None, "error": scrub(context.failure_event.message)}]
     return {
         "run_id": run.run_id,
         "job": run.job_name,
         "partition": run.tags.get("dagster/partition"),
         "partition_range": [run.tags.get("dagster/asset_partition_range_start"),
                             run.tags.get("dagster/asset_partition_range_end")],
-        "assets": sorted("/".join(key.path) for key in (run.asset_selection or [])),
+        "assets": sorted(key.to_user_string() for key in (run.asset_selection or [])),
         "failed_steps": [error["step"] for error in errors],
         "errors": errors,
-        "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "failed_at": failed_at(context).isoformat(timespec="seconds"),
         "run_url": f"{ui_url.rstrip('/')}/runs/{run.run_id}",
     }
 
 
-def build_incident_sensor(ui_url: str, slack_webhook_url: str | None) -> SensorDefinition:
+def report_path(report: dict) -> str:
+    """One file per failed run, under the day it failed: rewriting it is idempotent."""
+    return f"incidents/date={report['failed_at'][:10]}/{report['run_id']}.json"
+
+
+def slack_text(report: dict) -> str:
+    partition = report["partition"] or "...".join(p for p in report["partition_range"] if p) or "none"
+    error = report["errors"][0]["error"].strip().splitlines()[0][:300] if report["errors"] else "no error message"
+    return (f":rotating_light: run `{report['run_id'][:8]}` of `{report['job']}` failed "
+            f"(partition {partition}): {error} — {report['run_url']}")
+
+
+def build_incident_sensor(
+    ui_url: str, slack_webhook_url: str | None, interval_seconds: int = 30
+) -> SensorDefinition:
     @run_failure_sensor(
-        name="incident_report_sensor",
+        name=SENSOR_NAME,
         description="Writes an incident report to the lake for every failed run (and posts it to Slack).",
         monitor_all_code_locations=True,
+        minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
     )
     def incident_report_sensor(context: RunFailureSensorContext, lake: LakeResource) -> None:
         report = incident_report(context, ui_url)
-        day = report["failed_at"][:10]
-        written = lake.write_bytes(
-            f"incidents/date={day}/{report['run_id']}.json", json.dumps(report, indent=2).encode()
-        )
+        written = lake.write_bytes(report_path(report), json.dumps(report, indent=2).encode())
         context.log.info(f"incident report for run {report['run_id']} at {written.path}")
         if slack_webhook_url:
-            text = (f":rotating_light: run `{report['run_id'][:8]}` of `{report['job']}` failed "
-                    f"(partition {report['partition']}): {report['errors'][0]['error'][:300] if report['errors'] else ''}"
-                    f" — {report['run_url']}")
-            requests.post(slack_webhook_url, json={"text": text}, timeout=10).raise_for_status()
+            try:
+                requests.post(slack_webhook_url, json={"text": slack_text(report)}, timeout=10).raise_for_status()
+            except requests.RequestException as exc:
+                # The report is in the lake; a Slack outage must not stall reports of later failures.
+                context.log.error(f"incident report not posted to Slack: {scrub(str(exc))}")
 
     return incident_report_sensor

@@ -1,9 +1,10 @@
 """React to new clickstream files: the job Airflow's ExternalTaskSensor did, without waiting.
 
 The cursor is the last landing path seen; listings start after it (S3 `StartAfter`), so a
-tick never re-lists the whole landing zone. A new file in folder D can change partition D
-and, holding late events, partition D-1: both are requested, with run keys so the same set
-of files is processed once.
+tick never re-lists the whole landing zone. The shipper names files `date=D/part-NNNNN`,
+so new files always sort after old ones. A new file in folder D can change partition D
+and, holding late events, partition D-1: both are requested, with run keys so the same
+set of files is processed once even if a tick is retried.
 """
 
 from __future__ import annotations
@@ -28,47 +29,73 @@ from dagster import (
 from data_platform.assets.raw.events import LANDING_KEY, LANDING_PREFIX
 from data_platform.resources.lake import LakeResource
 
+SENSOR_NAME = "clickstream_landing_sensor"
 EVENTS_ASSETS = [AssetKey(["lake", "events"]), AssetKey(["raw", "events"])]
 _FOLDER = re.compile(r"date=(\d{4}-\d{2}-\d{2})/")
+
+
+def folder_day(path: str) -> date | None:
+    """The day of a landing file's `date=YYYY-MM-DD/` folder, None for anything else."""
+    match = _FOLDER.search(path)
+    return date.fromisoformat(match.group(1)) if match else None
 
 
 def affected_days(paths: list[str]) -> dict[date, list[str]]:
     """Partitions a batch of new landing files can change: their folder's day and the day before."""
     by_day: dict[date, list[str]] = defaultdict(list)
     for path in paths:
-        match = _FOLDER.search(path)
-        if not match:
-            continue
-        folder = date.fromisoformat(match.group(1))
-        for day in (folder - timedelta(days=1), folder):
-            by_day[day].append(path)
-    return by_day
+        folder = folder_day(path)
+        if folder is not None:
+            for day in (folder - timedelta(days=1), folder):
+                by_day[day].append(path)
+    return dict(by_day)
 
 
-def build_landing_sensor(partitions: DailyPartitionsDefinition) -> SensorDefinition:
+def run_key(day: date, files: list[str]) -> str:
+    """The same files for the same day give the same key, so Dagster launches them once."""
+    digest = hashlib.sha1("\n".join(sorted(files)).encode()).hexdigest()[:16]
+    return f"events:{day.isoformat()}:{digest}"
+
+
+def landing_requests(
+    new_files: list[str], partitions: DailyPartitionsDefinition
+) -> tuple[list[RunRequest], list[AssetMaterialization]]:
+    """Run requests for the affected days that are partitions, and the landed folders to record.
+
+    Days before the first partition and today (not a partition until it is over) are left
+    out: today's files are picked up again as late-arrival input of tomorrow's folder.
+    """
+    requests = [
+        RunRequest(run_key=run_key(day, files), partition_key=day.isoformat(), asset_selection=EVENTS_ASSETS)
+        for day, files in sorted(affected_days(new_files).items())
+        if partitions.has_partition_key(day.isoformat())
+    ]
+    counts: dict[date, int] = defaultdict(int)
+    for path in new_files:
+        if (folder := folder_day(path)) is not None:
+            counts[folder] += 1
+    landed = [
+        AssetMaterialization(asset_key=LANDING_KEY, partition=day.isoformat(), metadata={"new_files": count})
+        for day, count in sorted(counts.items())
+        if partitions.has_partition_key(day.isoformat())
+    ]
+    return requests, landed
+
+
+def build_landing_sensor(partitions: DailyPartitionsDefinition, interval_seconds: int = 30) -> SensorDefinition:
     @sensor(
-        name="clickstream_landing_sensor",
+        name=SENSOR_NAME,
         description="Requests raw.events for the days that new clickstream landing files affect.",
         asset_selection=EVENTS_ASSETS,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.STOPPED,
     )
     def clickstream_landing_sensor(context: SensorEvaluationContext, lake: LakeResource) -> SensorResult:
         new_files = lake.list_files_after(LANDING_PREFIX, after=context.cursor or "", suffix=".jsonl.gz")
         if not new_files:
             return SensorResult(skip_reason="no new landing files")
-        existing = set(partitions.get_partition_keys())
-        requests, landed = [], []
-        for day, files in sorted(affected_days(new_files).items()):
-            key = day.isoformat()
-            if key not in existing:
-                continue  # before the first partition, or today (not complete yet)
-            digest = hashlib.sha1("\n".join(sorted(files)).encode()).hexdigest()[:16]
-            requests.append(RunRequest(run_key=f"events:{key}:{digest}", partition_key=key, asset_selection=EVENTS_ASSETS))
-        for folder in sorted({m.group(1) for p in new_files if (m := _FOLDER.search(p))}):
-            if folder in existing:
-                landed.append(AssetMaterialization(asset_key=LANDING_KEY, partition=folder,
-                                                   metadata={"new_files": sum(folder in p for p in new_files)}))
+        requests, landed = landing_requests(new_files, partitions)
+        context.log.info(f"{len(new_files)} new landing files → {len(requests)} run requests")
         return SensorResult(run_requests=requests, asset_events=landed, cursor=new_files[-1])
 
     return clickstream_landing_sensor
