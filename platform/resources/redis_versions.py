@@ -45,6 +45,8 @@ if ARGV[3] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2],
 return 1
 """
 
+EXPIRE_KEYS = "for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end return #KEYS"
+
 
 def check_version(version: str) -> str:
     """Versions are ISO dates: they sort as text and hold no SCAN pattern characters."""
@@ -140,10 +142,8 @@ def delete_version(client: redis.Redis, ns: Namespace, version: str) -> int:
 
 def expire_version(client: redis.Redis, ns: Namespace, version: str, seconds: int) -> None:
     """TTL on every key, meta last so it outlives them; marked so it is done once."""
+    expire = client.register_script(EXPIRE_KEYS)
     for batch in in_batches(version_keys(client, ns, version)):
-        pipe = client.pipeline(transaction=False)
-        for key in batch:
-            pipe.expire(key, seconds)
-        pipe.execute()
+        expire(keys=batch, args=[seconds])  # one reply per batch, not per key
     client.hset(ns.meta(version), "expiring", str(seconds))
     client.expire(ns.meta(version), seconds)
