@@ -58,6 +58,22 @@ def failed_at(context: RunFailureSensorContext) -> datetime:
     return datetime.now(UTC)
 
 
+def run_assets(context: RunFailureSensorContext, failed_steps: set[str]) -> tuple[list[str], list[str]]:
+    """The run's assets, and those of its failed steps, from the run's execution plan."""
+    run = context.dagster_run
+    plan = (context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+            if run.execution_plan_snapshot_id else None)
+    selected, failed = set(run.asset_selection or []), set()
+    for step in plan.steps if plan else []:
+        keys = {output.properties.asset_key for output in step.outputs
+                if output.properties and output.properties.asset_key}
+        if step.key in plan.step_keys_to_execute:
+            selected |= keys
+        if step.key in failed_steps:
+            failed |= keys
+    return sorted(k.to_user_string() for k in selected), sorted(k.to_user_string() for k in failed)
+
+
 def incident_report(context: RunFailureSensorContext, ui_url: str) -> dict:
     """What failed (job, assets, steps), which partition, the errors, when, and a link."""
     run = context.dagster_run
@@ -68,13 +84,15 @@ def incident_report(context: RunFailureSensorContext, ui_url: str) -> dict:
     ]
     if not errors and context.failure_event.message:
         errors = [{"step": None, "error": scrub(context.failure_event.message)}]
+    assets, failed_assets = run_assets(context, {error["step"] for error in errors if error["step"]})
     return {
         "run_id": run.run_id,
         "job": run.job_name,
         "partition": run.tags.get("dagster/partition"),
         "partition_range": [run.tags.get("dagster/asset_partition_range_start"),
                             run.tags.get("dagster/asset_partition_range_end")],
-        "assets": sorted(key.to_user_string() for key in (run.asset_selection or [])),
+        "assets": assets,
+        "failed_assets": failed_assets,
         "failed_steps": [error["step"] for error in errors],
         "errors": errors,
         "failed_at": failed_at(context).isoformat(timespec="seconds"),
