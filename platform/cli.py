@@ -69,6 +69,37 @@ def cmd_health(args: argparse.Namespace) -> int:
     return 0 if result["healthy"] else 1
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    from dotenv import load_dotenv
+
+    from data_platform.assets.maintenance.restore import restore_from_settings
+    from data_platform.resources.settings import PlatformSettings
+
+    load_dotenv(project_root() / ".env", override=False)
+    report = restore_from_settings(PlatformSettings.from_env(), args.table, args.start, args.end)
+    for day, rows in sorted(report.restored.items()):
+        print(f"{args.table} {day}: {rows} rows restored")
+    for day in report.missing:
+        print(f"{args.table} {day}: not in the archive", file=sys.stderr)
+    return 0 if report.restored else 1
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from dotenv import load_dotenv
+
+    from data_platform.assets.production import rollback_user_features
+    from data_platform.resources.redis_store import RedisResource
+    from data_platform.resources.settings import PlatformSettings
+
+    load_dotenv(project_root() / ".env", override=False)
+    url = PlatformSettings.from_env().redis_url
+    if not url:
+        raise StackError("PLATFORM_REDIS_URL is not set: run `data-platform services up`")
+    version = rollback_user_features(RedisResource(url=url).get_client())
+    print(f"user_features:current now names {version}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="data-platform", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,9 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="simulate DAYS days and materialize every asset for them")
     demo.add_argument("--days", type=int, default=7)
     demo.set_defaults(func=cmd_demo)
+    rollback = sub.add_parser("rollback", help="point user_features:current back to the previous version")
+    rollback.set_defaults(func=cmd_rollback)
+
     health = sub.add_parser("health", help="check every dependency; JSON out, non-zero when unhealthy")
     health.add_argument("--ui-url", default="http://127.0.0.1:3000")
     health.set_defaults(func=cmd_health)
+    restore = sub.add_parser("restore", help="load archived warehouse days back from the lake (inclusive range)")
+    restore.add_argument("--table", required=True, help="schema.table, e.g. raw.events")
+    restore.add_argument("--start", type=date.fromisoformat, required=True)
+    restore.add_argument("--end", type=date.fromisoformat, required=True)
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 

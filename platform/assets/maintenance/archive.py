@@ -1,0 +1,119 @@
+"""Moving one warehouse day to the lake's archive: export, verify, delete in one transaction.
+
+PostgreSQL days are read through the warehouse engine and written as one Parquet file;
+Redshift writes them itself with `UNLOAD ... FORMAT AS PARQUET`. Either way the day is
+deleted only when the archive holds exactly as many rows as the warehouse, counted again
+under the table's write lock inside the deleting transaction, so a load that lands between
+the export and the delete makes the delete refuse instead of losing rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from psycopg import sql
+
+from data_platform.assets.maintenance.retention_rules import (
+    RetentionRule,
+    archive_file,
+    archive_folder,
+)
+from data_platform.assets.partitions import day_window
+from data_platform.resources.lake import LakeResource
+from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.warehouse_plan import WriteSpec, lock
+from data_platform.resources.warehouse_read import Column, select_expression, table_columns
+from data_platform.resources.warehouse_sql import REDSHIFT, delete_window
+
+
+class ArchiveMismatchError(RuntimeError):
+    """The archive and the warehouse disagree on a day's row count: nothing is deleted."""
+
+
+@dataclass(frozen=True)
+class ArchivedDay:
+    day: date
+    rows: int
+    path: str
+
+
+def days_before(conn: psycopg.Connection, rule: RetentionRule, cutoff: date) -> list[date]:
+    """The days of the table older than `cutoff`, oldest first."""
+    query = sql.SQL("SELECT DISTINCT CAST({c} AS date) FROM {t} WHERE {c} < %s ORDER BY 1").format(
+        c=sql.Identifier(rule.column), t=rule.table.ident
+    )
+    return [row[0] for row in conn.execute(query, (cutoff,)).fetchall()]
+
+
+def unload_statement(rule: RetentionRule, columns: list[Column], day: date, prefix_uri: str,
+                     iam_role: str) -> sql.Composed:  # fmt: skip
+    """Redshift's export of one day as a single Parquet file under `prefix_uri` (JSON as text)."""
+    start, end = (bound.date() for bound in day_window(day))
+    select = sql.SQL("SELECT {cols} FROM {t} WHERE {c} >= {start} AND {c} < {end}").format(
+        cols=sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(select_expression(col, REDSHIFT), sql.Identifier(col.name)) for col in columns
+        ),
+        t=rule.table.ident, c=sql.Identifier(rule.column),
+        start=sql.Literal(start.isoformat()), end=sql.Literal(end.isoformat()),
+    )  # fmt: skip
+    # UNLOAD takes its query as a string literal, so the (fully quoted) query is quoted once more.
+    return sql.SQL(
+        "UNLOAD ({}) TO {} IAM_ROLE {} FORMAT AS PARQUET PARALLEL OFF ALLOWOVERWRITE"
+    ).format(sql.Literal(select.as_string(None)), sql.Literal(prefix_uri), sql.Literal(iam_role))
+
+
+def export_day(warehouse: WarehouseResource, lake: LakeResource, rule: RetentionRule, day: date) -> None:
+    """Write the day's rows to its archive folder, replacing an earlier export of that day."""
+    if warehouse.dialect == REDSHIFT:
+        if not warehouse.iam_role:
+            raise ValueError("archiving from Redshift needs the warehouse's iam_role for UNLOAD")
+        with warehouse.get_connection() as conn:
+            columns = table_columns(conn, rule.table)
+            prefix = lake.uri(f"{archive_folder(rule.table, day)}/part-")
+            conn.execute(unload_statement(rule, columns, day, prefix, warehouse.iam_role))
+        return
+    rows = warehouse.engine().read(rule.table.schema, rule.table.table, rule.column, *day_window(day))
+    lake.write_parquet(archive_file(rule.table, day), rows)
+
+
+def archived_rows(lake: LakeResource, rule: RetentionRule, day: date) -> int:
+    """Rows in the day's archive folder, from the Parquet footers (no data is read)."""
+    filesystem, base = lake.get_filesystem()
+    files = lake.list_files(archive_folder(rule.table, day), suffix=".parquet")
+    return sum(pq.read_metadata(f"{base}/{name}", filesystem=filesystem).num_rows for name in files)
+
+
+def read_archive(lake: LakeResource, rule: RetentionRule, day: date) -> pa.Table | None:
+    """The archived rows of a day, or None when the day was never archived."""
+    files = lake.list_files(archive_folder(rule.table, day), suffix=".parquet")
+    return pa.concat_tables([lake.read_parquet(name) for name in files]) if files else None
+
+
+def delete_day(warehouse: WarehouseResource, rule: RetentionRule, day: date, expected: int) -> int:
+    """Delete the day in one transaction if it still holds exactly `expected` rows."""
+    window = day_window(day)
+    count = sql.SQL("SELECT count(*) FROM {t} WHERE {c} >= %s AND {c} < %s").format(
+        t=rule.table.ident, c=sql.Identifier(rule.column)
+    )
+    spec = WriteSpec(rule.table, pa.schema([]), warehouse.dialect)
+    with warehouse.get_connection() as conn, conn.transaction():
+        step = lock(spec)  # the writers' own lock: no load of this table runs until COMMIT
+        conn.execute(step.query, step.params or None)
+        found = conn.execute(count, window).fetchone()[0]
+        if found != expected:
+            raise ArchiveMismatchError(
+                f"{rule.table.name} {day}: warehouse has {found} rows, archive has {expected}; kept"
+            )
+        return conn.execute(delete_window(rule.table, rule.column), window).rowcount
+
+
+def archive_day(warehouse: WarehouseResource, lake: LakeResource, rule: RetentionRule, day: date) -> ArchivedDay:
+    """Export, verify and delete one day; a failure at any step leaves the warehouse's rows."""
+    export_day(warehouse, lake, rule, day)
+    rows = archived_rows(lake, rule, day)
+    deleted = delete_day(warehouse, rule, day, rows)
+    return ArchivedDay(day, deleted, lake.uri(archive_folder(rule.table, day)))
