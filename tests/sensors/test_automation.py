@@ -1,0 +1,94 @@
+"""Summary partition D follows its upstream partitions D: requested once all are there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dagster import (
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    Definitions,
+    evaluate_automation_conditions,
+    instance_for_test,
+    map_asset_specs,
+)
+
+from data_platform.assets.partitions import daily_partitions
+from data_platform.assets.raw import build_raw_assets
+from data_platform.assets.summary import build_summary_assets
+from data_platform.resources.environment import build_resources
+from data_platform.resources.settings import PlatformSettings
+from data_platform.sensors.automation import build_automation_sensor, follow_upstream
+
+TODAY = datetime.now(UTC).date()
+START = TODAY - timedelta(days=10)
+DAY = (TODAY - timedelta(days=2)).isoformat()
+ORDERS, RATES, EVENTS = AssetKey(["raw", "orders"]), AssetKey(["raw", "exchange_rates"]), AssetKey(["raw", "events"])
+DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), AssetKey(["analytics", "channel_summary"])
+
+
+def platform_defs() -> Definitions:
+    partitions = daily_partitions(START)
+    assets = map_asset_specs(follow_upstream, [*build_raw_assets(partitions), *build_summary_assets(partitions)])
+    # Resources are only described here (no connection is opened by evaluating conditions).
+    resources = build_resources(PlatformSettings.from_env({"PLATFORM_LAKE_URL": "file:///nonexistent/lake"}))
+    return Definitions(assets=assets, resources=resources, sensors=[build_automation_sensor()])
+
+
+class Ticks:
+    """Successive automation ticks against one instance, carrying the cursor like the daemon."""
+
+    def __init__(self, instance: DagsterInstance) -> None:
+        self.instance, self.defs, self.cursor = instance, platform_defs(), None
+
+    def tick(self) -> dict[AssetKey, set[str | None]]:
+        result = evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=self.cursor)
+        self.cursor = result.cursor
+        keys = (DAILY_REVENUE, CHANNEL_SUMMARY)
+        return {key: set(result.get_requested_partitions(key)) for key in keys}
+
+    def land(self, key: AssetKey, partition: str) -> None:
+        self.instance.report_runless_asset_event(AssetMaterialization(asset_key=key, partition=partition))
+
+
+@pytest.fixture
+def ticks() -> Iterator[Ticks]:
+    with instance_for_test() as instance:
+        yield Ticks(instance)
+
+
+def test_nothing_runs_before_upstreams_update(ticks: Ticks) -> None:
+    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}
+
+
+def test_d_runs_once_every_upstream_partition_of_d_is_there(ticks: Ticks) -> None:
+    ticks.tick()
+    ticks.land(ORDERS, DAY)
+    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}  # rates of D missing
+    ticks.land(RATES, DAY)
+    assert ticks.tick() == {DAILY_REVENUE: {DAY}, CHANNEL_SUMMARY: set()}  # events of D missing
+    ticks.land(EVENTS, DAY)
+    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: {DAY}}
+    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}  # handled: not again
+
+
+def test_a_reloaded_upstream_partition_runs_d_again(ticks: Ticks) -> None:
+    ticks.tick()
+    for key in (ORDERS, RATES, EVENTS):
+        ticks.land(key, DAY)
+    assert ticks.tick()[CHANNEL_SUMMARY] == {DAY}
+    ticks.land(CHANNEL_SUMMARY, DAY)  # the requested run
+    assert ticks.tick()[CHANNEL_SUMMARY] == set()
+    ticks.land(EVENTS, DAY)  # late events of D arrived with folder D+1
+    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: {DAY}}
+
+
+def test_other_days_are_untouched(ticks: Ticks) -> None:
+    ticks.tick()
+    other = (TODAY - timedelta(days=3)).isoformat()
+    ticks.land(ORDERS, other)
+    ticks.land(RATES, DAY)
+    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}
