@@ -1,8 +1,9 @@
 """The code location: assembles assets, checks, resources, sensors and schedules."""
 
-from dagster import Definitions, map_asset_specs
+from dagster import AssetChecksDefinition, Definitions, map_asset_specs
 
 from data_platform.assets.partitions import daily_partitions
+from data_platform.assets.production import build_production_assets, rollback_user_features_job
 from data_platform.assets.raw import build_raw_assets
 from data_platform.assets.summary import build_summary_assets
 from data_platform.resources.environment import build_resources
@@ -14,12 +15,17 @@ from data_platform.sensors.schedules import build_schedules
 
 settings = PlatformSettings.from_env()
 partitions = daily_partitions(settings.start_date)
+layers = [
+    *build_raw_assets(partitions),
+    *build_summary_assets(partitions),
+    *build_production_assets(partitions),
+]
+checks = [d for d in layers if isinstance(d, AssetChecksDefinition)]
 
 defs = Definitions(
-    assets=map_asset_specs(
-        follow_upstream,
-        [*build_raw_assets(partitions), *build_summary_assets(partitions)],
-    ),
+    assets=map_asset_specs(follow_upstream, [d for d in layers if d not in checks]),
+    asset_checks=checks,
+    jobs=[rollback_user_features_job],
     resources=build_resources(settings),
     schedules=build_schedules(partitions),
     sensors=[

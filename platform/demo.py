@@ -28,6 +28,7 @@ def run_demo(days: int) -> int:
     first, last = settings.start_date, settings.start_date + timedelta(days=days - 1)
     ok = _materialize_all(first.isoformat(), last.isoformat())
     _print_tables(settings)
+    _print_serving(settings)
     print("\nOpen the UI: `make ui`, then http://127.0.0.1:3000 (assets, runs, backfills).")
     return 0 if ok else 1
 
@@ -69,3 +70,19 @@ def _print_tables(settings: PlatformSettings) -> None:
                 psycopg.sql.SQL("SELECT count(*) FROM {}").format(psycopg.sql.Identifier(schema, table))
             ).fetchone()[0]
             print(f"  {schema + '.' + table:<34} {count:>10,} rows")
+
+
+def _print_serving(settings: PlatformSettings) -> None:
+    import psycopg
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url)
+    current = client.get("user_features:current")
+    version = current.decode() if current else None
+    meta = client.hgetall(f"user_features:{version}:__meta") if version else {}
+    keys = int(meta.get(b"keys", 0)) if meta else 0
+    print(f"\nRedis: user_features:current = {version} ({keys:,} user hashes)")
+    with psycopg.connect(settings.app_db_url) as conn:
+        exists = conn.execute("SELECT to_regclass('serving.channel_summary')").fetchone()[0]
+        rows = conn.execute("SELECT count(*) FROM serving.channel_summary").fetchone()[0] if exists else 0
+    print(f"app Postgres: serving.channel_summary {rows:,} rows")

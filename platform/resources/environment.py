@@ -14,6 +14,7 @@ from data_platform.resources.app_db import AppDbResource
 from data_platform.resources.lake import LakeResource
 from data_platform.resources.lake_io_manager import LakeIOManager
 from data_platform.resources.rates_api import RatesApiResource
+from data_platform.resources.redis_store import RedisResource
 from data_platform.resources.settings import PlatformSettings
 from data_platform.resources.spark import spark_resource
 from data_platform.resources.warehouse import WarehouseResource
@@ -33,6 +34,7 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         "warehouse": warehouse,
         "app_db": AppDbResource(url=EnvVar("PLATFORM_APP_DB_URL")),
         "rates_api": RatesApiResource(url=EnvVar("PLATFORM_RATES_API_URL")),
+        "redis": RedisResource(url=EnvVar("PLATFORM_REDIS_URL")),
         "spark": spark_resource(settings.spark_master),
         "lake_io_manager": LakeIOManager(lake=lake),
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
