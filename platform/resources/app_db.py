@@ -29,8 +29,8 @@ class AppDbResource(ConfigurableResource):
     def get_connection(self) -> Iterator[psycopg.Connection]:
         try:
             conn = psycopg.connect(self.url, connect_timeout=10)
-        except psycopg.OperationalError as exc:
-            raise psycopg.OperationalError(redact(str(exc))) from None
+        except psycopg.Error as exc:  # a malformed URL is echoed back in the message: redact it
+            raise psycopg.OperationalError(f"app DB unreachable: {redact(str(exc), self.url)}") from None
         with conn:
             yield conn
 
