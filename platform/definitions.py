@@ -13,24 +13,30 @@ from data_platform.sensors.incidents import build_incident_sensor
 from data_platform.sensors.landing import build_landing_sensor
 from data_platform.sensors.schedules import build_schedules
 
-settings = PlatformSettings.from_env()
-partitions = daily_partitions(settings.start_date)
-layers = [
-    *build_raw_assets(partitions),
-    *build_summary_assets(partitions),
-    *build_production_assets(partitions),
-]
-checks = [d for d in layers if isinstance(d, AssetChecksDefinition)]
 
-defs = Definitions(
-    assets=map_asset_specs(follow_upstream, [d for d in layers if d not in checks]),
-    asset_checks=checks,
-    jobs=[rollback_user_features_job],
-    resources=build_resources(settings),
-    schedules=build_schedules(partitions),
-    sensors=[
-        build_landing_sensor(partitions, settings.sensor_interval_seconds),
-        build_incident_sensor(settings.ui_url, settings.slack_webhook_url, settings.sensor_interval_seconds),
-        build_automation_sensor(settings.sensor_interval_seconds),
-    ],
-)
+def build_definitions(settings: PlatformSettings) -> Definitions:
+    """Every layer, its checks, resources, sensors and schedules for one environment."""
+    partitions = daily_partitions(settings.start_date)
+    layers = [
+        *build_raw_assets(partitions),
+        *build_summary_assets(partitions),
+        *build_production_assets(partitions),
+    ]
+    checks = [d for d in layers if isinstance(d, AssetChecksDefinition)]
+    return Definitions(
+        assets=map_asset_specs(follow_upstream, [d for d in layers if d not in checks]),
+        asset_checks=checks,
+        jobs=[rollback_user_features_job],
+        resources=build_resources(settings),
+        schedules=build_schedules(partitions),
+        sensors=[
+            build_landing_sensor(partitions, settings.sensor_interval_seconds),
+            build_incident_sensor(
+                settings.ui_url, settings.slack_webhook_url, settings.sensor_interval_seconds
+            ),
+            build_automation_sensor(settings.sensor_interval_seconds),
+        ],
+    )
+
+
+defs = build_definitions(PlatformSettings.from_env())

@@ -5,7 +5,13 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 
-from dagster import AssetSelection, DagsterInstance, materialize
+from dagster import (
+    AssetSelection,
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+    materialize,
+)
 from dotenv import load_dotenv
 
 from data_platform.resources.settings import PlatformSettings, ensure_dagster_home, project_root
@@ -37,22 +43,28 @@ def _materialize_all(first: str, last: str) -> bool:
     from data_platform.definitions import defs
 
     ensure_dagster_home()
-    instance = DagsterInstance.get()
-    graph = defs.resolve_asset_graph()
-    assets = list(defs.assets or [])
-    partitioned = AssetSelection.keys(*(k for k in graph.materializable_asset_keys if graph.get(k).is_partitioned))
-    unpartitioned = AssetSelection.keys(*(k for k in graph.materializable_asset_keys if not graph.get(k).is_partitioned))
     print(f"\nmaterializing {first} … {last} (one run for the partitioned assets, one for the rest)")
-    runs = [
-        materialize(assets, selection=partitioned, resources=defs.resources, instance=instance,
-                    tags={RANGE_START: first, RANGE_END: last}, run_config=QUIET,
-                    raise_on_error=False),
-        materialize(assets, selection=unpartitioned, resources=defs.resources, instance=instance,
-                    run_config=QUIET, raise_on_error=False),
-    ]  # fmt: skip
+    runs = materialize_everything(defs, DagsterInstance.get(), first, last)
     for result in runs:
         print(f"run {result.run_id}: {'success' if result.success else 'FAILED'}")
     return all(result.success for result in runs)
+
+
+def materialize_everything(
+    defs: Definitions, instance: DagsterInstance, first: str, last: str
+) -> list[ExecuteInProcessResult]:
+    """Every asset for the days `first`…`last`: the partitioned ones in one single-run
+    backfill, then the unpartitioned ones (which read the partitioned ones)."""
+    graph = defs.resolve_asset_graph()
+    keys = graph.materializable_asset_keys
+    partitioned = AssetSelection.keys(*(k for k in keys if graph.get(k).is_partitioned))
+    unpartitioned = AssetSelection.keys(*(k for k in keys if not graph.get(k).is_partitioned))
+    assets = list(defs.assets or []) + list(defs.asset_checks or [])
+    common = {"resources": defs.resources, "instance": instance, "run_config": QUIET, "raise_on_error": False}
+    return [
+        materialize(assets, selection=partitioned, tags={RANGE_START: first, RANGE_END: last}, **common),
+        materialize(assets, selection=unpartitioned, **common),
+    ]
 
 
 def _print_tables(settings: PlatformSettings) -> None:
