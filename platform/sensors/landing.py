@@ -4,7 +4,8 @@ The cursor is the last landing path seen; listings start after it (S3 `StartAfte
 tick never re-lists the whole landing zone. The shipper names files `date=D/part-NNNNN`,
 so new files always sort after old ones. A new file in folder D can change partition D
 and, holding late events, partition D-1: both are requested, with run keys so the same
-set of files is processed once even if a tick is retried.
+set of files is processed once even if a tick is retried. Neighbouring days go into one
+run over their partition range (the single-run backfill policy): one Spark start, not two.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dagster import (
     AssetMaterialization,
     DailyPartitionsDefinition,
     DefaultSensorStatus,
+    PartitionKeyRange,
     RunRequest,
     SensorDefinition,
     SensorEvaluationContext,
@@ -28,6 +30,8 @@ from dagster import (
 
 from data_platform.assets.raw.events import LANDING_KEY, LANDING_PREFIX
 from data_platform.resources.lake import LakeResource
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 SENSOR_NAME = "clickstream_landing_sensor"
 EVENTS_ASSETS = [AssetKey(["lake", "events"]), AssetKey(["raw", "events"])]
@@ -51,10 +55,31 @@ def affected_days(paths: list[str]) -> dict[date, list[str]]:
     return dict(by_day)
 
 
-def run_key(day: date, files: list[str]) -> str:
-    """The same files for the same day give the same key, so Dagster launches them once."""
-    digest = hashlib.sha1("\n".join(sorted(files)).encode()).hexdigest()[:16]
-    return f"events:{day.isoformat()}:{digest}"
+def run_key(first: date, last: date, files: list[str]) -> str:
+    """The same files for the same days give the same key, so Dagster launches them once."""
+    digest = hashlib.sha1("\n".join(sorted(set(files))).encode()).hexdigest()[:16]
+    return f"events:{first.isoformat()}..{last.isoformat()}:{digest}"
+
+
+def contiguous(days: list[date]) -> list[list[date]]:
+    """Sorted days split into runs of consecutive days."""
+    groups: list[list[date]] = []
+    for day in sorted(days):
+        if groups and day - groups[-1][-1] == timedelta(days=1):
+            groups[-1].append(day)
+        else:
+            groups.append([day])
+    return groups
+
+
+def events_request(days: list[date], files: list[str]) -> RunRequest:
+    """One run for consecutive days: a partition key for one day, a partition range for more."""
+    first, last = days[0], days[-1]
+    key = run_key(first, last, files)
+    if first == last:
+        return RunRequest(run_key=key, partition_key=first.isoformat(), asset_selection=EVENTS_ASSETS)
+    keys = PartitionKeyRange(first.isoformat(), last.isoformat())
+    return RunRequest(run_key=key, asset_selection=EVENTS_ASSETS, tags={RANGE_START: keys.start, RANGE_END: keys.end})
 
 
 def landing_requests(
@@ -65,11 +90,9 @@ def landing_requests(
     Days before the first partition and today (not a partition until it is over) are left
     out: today's files are picked up again as late-arrival input of tomorrow's folder.
     """
-    requests = [
-        RunRequest(run_key=run_key(day, files), partition_key=day.isoformat(), asset_selection=EVENTS_ASSETS)
-        for day, files in sorted(affected_days(new_files).items())
-        if partitions.has_partition_key(day.isoformat())
-    ]
+    affected = {day: files for day, files in affected_days(new_files).items()
+                if partitions.has_partition_key(day.isoformat())}
+    requests = [events_request(days, [f for day in days for f in affected[day]]) for days in contiguous(list(affected))]
     counts: dict[date, int] = defaultdict(int)
     for path in new_files:
         if (folder := folder_day(path)) is not None:

@@ -48,6 +48,19 @@ def land(lake: LakeResource, day: date, index: int) -> str:
     return relative
 
 
+def days_of(request) -> list[str]:
+    """The partitions a run request covers: its key, or every day of its range."""
+    if request.partition_key:
+        return [request.partition_key]
+    first = date.fromisoformat(request.tags["dagster/asset_partition_range_start"])
+    last = date.fromisoformat(request.tags["dagster/asset_partition_range_end"])
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def requested(result) -> list[str]:
+    return sorted(day for request in result.run_requests for day in days_of(request))
+
+
 def tick(instance, lake: LakeResource, cursor: str | None):
     context = build_sensor_context(instance=instance, cursor=cursor, resources={"lake": lake}, definitions=DEFS)
     return SENSOR.evaluate_tick(context)
@@ -57,8 +70,9 @@ def test_new_files_request_their_day_and_the_day_before(instance, lake: LakeReso
     land(lake, date(2026, 1, 10), 0)
     newest = land(lake, date(2026, 1, 10), 1)
     result = tick(instance, lake, None)
-    assert sorted(r.partition_key for r in result.run_requests) == ["2026-01-09", "2026-01-10"]
-    assert all(r.run_key.startswith(f"events:{r.partition_key}:") for r in result.run_requests)
+    assert len(result.run_requests) == 1  # neighbouring days: one run over their range
+    assert requested(result) == ["2026-01-09", "2026-01-10"]
+    assert result.run_requests[0].run_key.startswith("events:2026-01-09..2026-01-10:")
     assert {tuple(k.to_user_string() for k in r.asset_selection) for r in result.run_requests} == {("lake/events", "raw/events")}
     assert result.cursor == newest
     assert [(e.asset_key.to_user_string(), e.partition) for e in result.asset_events] == [("lake/clickstream_landing", "2026-01-10")]
@@ -83,7 +97,7 @@ def test_only_files_after_the_cursor_count(instance, lake: LakeResource) -> None
     cursor = land(lake, date(2026, 1, 11), 0)
     newer = land(lake, date(2026, 1, 12), 0)
     result = tick(instance, lake, cursor)
-    assert sorted(r.partition_key for r in result.run_requests) == ["2026-01-11", "2026-01-12"]
+    assert requested(result) == ["2026-01-11", "2026-01-12"]
     assert result.cursor == newer
 
 
@@ -92,6 +106,7 @@ def test_today_and_days_before_the_start_are_not_partitions(instance, lake: Lake
     land(lake, START, 0)
     land(lake, today, 0)
     result = tick(instance, lake, None)
+    # Two days far apart: two runs, each for one partition.
     assert sorted(r.partition_key for r in result.run_requests) == [START.isoformat(), (today - timedelta(days=1)).isoformat()]
 
 
