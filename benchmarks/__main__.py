@@ -1,0 +1,81 @@
+"""`python -m benchmarks`: every benchmark on the local stack, a table, then one JSON line.
+
+Reads the stack's PLATFORM_* variables from `.env` (written by `data-platform services up`).
+Sizes default to the published ones; smaller ones exist for the smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from benchmarks import backfill, lake_write, raw_events, redis_features, warehouse_load
+from benchmarks.data import order_lines
+from benchmarks.harness import Row, summary, table
+from benchmarks.s3_server import s3_server
+from benchmarks.scratch import redis_db_url, scratch_database, scratch_lake, scratch_redis
+from data_platform.resources.settings import PlatformSettings, project_root
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="warehouse and lake rows")
+    parser.add_argument("--to-sql-rows", type=int, default=30_000, help="rows of the to_sql comparison")
+    parser.add_argument("--users", type=int, default=1_000_000, help="Redis feature hashes")
+    parser.add_argument("--loop-users", type=int, default=50_000, help="users of the HSET-loop comparison")
+    parser.add_argument("--events-scale", type=float, default=50, help="simulator scale of the events day")
+    parser.add_argument("--backfill-days", type=int, default=30)
+    parser.add_argument("--backfill-scale", type=float, default=1)
+    return parser.parse_args(argv)
+
+
+def run_all(args: argparse.Namespace, settings: PlatformSettings) -> tuple[list[Row], str]:
+    rows: list[Row] = []
+    data = order_lines(args.rows)
+    with scratch_database(settings.warehouse_url) as url:
+        rows += warehouse_load.run(url, data, args.to_sql_rows)
+    with scratch_redis(settings.redis_url) as client:
+        rows += redis_features.run(client, redis_features.feature_rows(args.users), args.loop_users)
+    with scratch_lake() as lake:
+        rows.append(lake_write.bench_vs_pyarrow(lake, data))
+    with s3_server() as endpoint:
+        pickles = lake_write.pickle_table(lake_write.compare_with_pickle(endpoint, data))
+    del data
+    with scratch_database(settings.warehouse_url) as wh, scratch_database(settings.warehouse_url) as app, \
+            scratch_lake() as lake:  # fmt: skip
+        rows.append(raw_events.run(wh, app, lake.as_uri(), args.events_scale))
+    with scratch_database(settings.warehouse_url) as wh, scratch_database(settings.warehouse_url) as app, \
+            scratch_lake() as lake, scratch_redis(settings.redis_url):  # fmt: skip
+        env = {"PLATFORM_WAREHOUSE_URL": wh, "PLATFORM_APP_DB_URL": app, "PLATFORM_LAKE_URL": lake.as_uri(),
+               "PLATFORM_REDIS_URL": redis_db_url(settings.redis_url)}  # fmt: skip
+        rows.append(backfill.run(env, app, lake.as_uri(), args.backfill_days, scale=args.backfill_scale))
+    return rows, pickles
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
+    args = parse(argv)
+    load_dotenv(project_root() / ".env", override=False)
+    settings = PlatformSettings.from_env()
+    if missing := settings.missing():
+        raise SystemExit(f"not set: {missing}; run `data-platform services up` first")
+    for noisy in ("dagster", "werkzeug", "py4j"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    started = time.perf_counter()
+    rows, pickles = run_all(args, settings)
+    print(table(rows))
+    print()
+    print(pickles)
+    print(f"\nall benchmarks: {time.perf_counter() - started:.0f}s on {os.cpu_count()} cores")
+    result = summary(rows)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()
