@@ -50,11 +50,14 @@ def test_runs_older_than_the_age_go_with_their_logs(instance: DagsterInstance, t
     kept = cleanup(instance, tmp_path / "data", run_max_age_days=1)  # all runs are minutes old
     assert kept["runs_deleted"] == 0 and len(instance.get_run_records()) == 4
 
-    dry = cleanup(instance, tmp_path / "data", run_max_age_days=0, dry_run=True)
-    assert dry["runs_deleted"] == 4 and len(instance.get_run_records()) == 5
+    history = cleanup(instance, tmp_path / "data", run_max_age_days=0, dry_run=True)
+    assert history["runs_deleted"] == 0 and history["runs_kept_for_asset_history"] == 4  # all materialized
 
-    meta = cleanup(instance, tmp_path / "data", run_max_age_days=0)
-    assert meta["runs_deleted"] == 5  # three runs of `chatty` and two earlier cleanups
+    dry = cleanup(instance, tmp_path / "data", run_max_age_days=0, dry_run=True, keep_materializing_runs=False)
+    assert dry["runs_deleted"] == 5 and len(instance.get_run_records()) == 6
+
+    meta = cleanup(instance, tmp_path / "data", run_max_age_days=0, keep_materializing_runs=False)
+    assert meta["runs_deleted"] == 6  # three runs of `chatty` and three earlier cleanups
     assert meta["run_compute_log_bytes_deleted"] >= 3 * 20 * KB
     remaining = instance.get_run_records()
     assert len(remaining) == 1 and remaining[0].dagster_run.run_id not in runs  # only this cleanup's run
@@ -89,6 +92,14 @@ def test_data_folder_over_budget_loses_its_oldest_reports_first(instance: Dagste
     meta = cleanup(instance, data, data_budget_mb=50 * KB / (1024 * KB))
     assert not quarantine.exists() and recent.exists() and precious.exists()  # recent reports never go
     assert meta["over_budget"] and meta["data_dir_bytes"] == 200 * KB
+
+
+def test_old_materializing_runs_keep_their_records_but_lose_compute_logs(instance: DagsterInstance, tmp_path: Path) -> None:
+    runs = past_runs(instance, 2)
+    meta = cleanup(instance, tmp_path / "data", run_max_age_days=0)
+    assert meta["runs_deleted"] == 0 and meta["runs_kept_for_asset_history"] == 2
+    assert not any((compute_log_root(instance) / run_id).exists() for run_id in runs)
+    assert instance.get_latest_materialization_event(chatty.key).run_id == runs[-1]
 
 
 def test_dagster_home_over_budget_loses_the_oldest_compute_logs(instance: DagsterInstance, tmp_path: Path) -> None:

@@ -31,6 +31,9 @@ LISTED = 50
 
 class CleanupConfig(Config):
     run_max_age_days: float = Field(default=30, description="Finished runs older than this are deleted.")
+    keep_materializing_runs: bool = Field(
+        default=True, description="Keep the records (not the compute logs) of old runs that materialized assets."
+    )
     dagster_home_budget_mb: float = Field(default=2048, description="Size budget of DAGSTER_HOME.")
     data_budget_mb: float = Field(default=20480, description="Size budget of the platform's data folder.")
     keep_reports_days: int = Field(default=14, description="Incidents and quarantine of these last days are never trimmed.")
@@ -55,7 +58,7 @@ def instance_cleanup(context: AssetExecutionContext, config: CleanupConfig, lake
     (beyond the size budgets) the oldest compute logs, incident reports and quarantine files."""
     instance, own_run = context.instance, {context.run_id}
     before = datetime.now(UTC) - timedelta(days=config.run_max_age_days)
-    runs = delete_runs_before(instance, before, keep=own_run, dry_run=config.dry_run)
+    runs = delete_runs_before(instance, before, own_run, config.dry_run, config.keep_materializing_runs)
     context.log.info(f"deleted {len(runs.run_ids)} runs created before {before.isoformat()}")
 
     home, data = Path(instance.root_directory), Path(config.data_dir or data_dir())
@@ -69,6 +72,7 @@ def instance_cleanup(context: AssetExecutionContext, config: CleanupConfig, lake
     home_bytes, data_bytes = folder_bytes(home), folder_bytes(data)
     return MaterializeResult(metadata={
         "runs_deleted": len(runs.run_ids),
+        "runs_kept_for_asset_history": len(runs.logs_only),
         "run_compute_log_bytes_deleted": runs.compute_log_bytes,
         "files_trimmed": len(trimmed),
         "bytes_trimmed": sum(r.bytes for r in trimmed),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
 
 # Only finished runs: a queued or running run's records are still being written.
@@ -16,8 +16,15 @@ BATCH = 200
 
 @dataclass(frozen=True)
 class RunsRemoved:
-    run_ids: list[str]
+    run_ids: list[str]  # runs deleted with their event logs
+    logs_only: list[str]  # runs kept (they hold materializations) whose compute logs were deleted
     compute_log_bytes: int
+
+
+def materialized(instance: DagsterInstance, run_id: str) -> bool:
+    """Whether the run recorded an asset materialization (partition status and history use it)."""
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=1)
+    return bool(records.records)
 
 
 def folder_bytes(path: Path) -> int:
@@ -50,14 +57,23 @@ def finished_runs_before(instance: DagsterInstance, before: datetime) -> list[st
 
 
 def delete_runs_before(
-    instance: DagsterInstance, before: datetime, keep: set[str], dry_run: bool = False
-) -> RunsRemoved:
-    """Delete finished runs created before `before` (except `keep`), with their compute logs."""
+    instance: DagsterInstance, before: datetime, keep: set[str], dry_run: bool = False,
+    keep_materializing: bool = True,
+) -> RunsRemoved:  # fmt: skip
+    """Delete finished runs created before `before` (except `keep`), with their compute logs.
+
+    Runs that materialized assets keep their records by default: Dagster derives partition
+    status and asset history from them, and losing them would make old partitions look
+    missing. Their compute logs, the bulk of the disk use, go either way.
+    """
     run_ids = [run_id for run_id in finished_runs_before(instance, before) if run_id not in keep]
+    logs_only = [run_id for run_id in run_ids if keep_materializing and materialized(instance, run_id)]
+    deleted = [run_id for run_id in run_ids if run_id not in logs_only]
     root = compute_log_root(instance)
     log_bytes = sum(folder_bytes(root / run_id) for run_id in run_ids) if root else 0
     if not dry_run:
         for run_id in run_ids:
             instance.compute_log_manager.delete_logs(prefix=[run_id])
+        for run_id in deleted:
             instance.delete_run(run_id)  # the run record and its event log
-    return RunsRemoved(run_ids, log_bytes)
+    return RunsRemoved(deleted, logs_only, log_bytes)
