@@ -1,6 +1,6 @@
 """The code location: assembles assets, checks, resources, sensors and schedules."""
 
-from dagster import AssetChecksDefinition, Definitions, map_asset_specs
+from dagster import AssetChecksDefinition, Definitions, in_process_executor, map_asset_specs
 
 from data_platform.assets.partitions import daily_partitions
 from data_platform.assets.production import build_production_assets, rollback_user_features_job
@@ -28,6 +28,7 @@ def build_definitions(settings: PlatformSettings) -> Definitions:
         asset_checks=checks,
         jobs=[rollback_user_features_job],
         resources=build_resources(settings),
+        executor=in_process_executor if settings.executor == "in_process" else None,
         schedules=build_schedules(partitions),
         sensors=[
             build_landing_sensor(partitions, settings.sensor_interval_seconds),

@@ -61,6 +61,9 @@ class PlatformSettings:
     ui_url: str
     # How often sensors tick; tests shorten it, deployments keep Dagster's usual 30 s.
     sensor_interval_seconds: int = 30
+    # `multiprocess` (a process per step) or `in_process` (one process per run: quicker to
+    # start on a small machine, one Spark session per run).
+    executor: str = "multiprocess"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -85,6 +88,7 @@ class PlatformSettings:
             slack_webhook_url=get("PLATFORM_SLACK_WEBHOOK_URL"),
             ui_url=get("PLATFORM_UI_URL") or "http://127.0.0.1:3000",
             sensor_interval_seconds=int(get("PLATFORM_SENSOR_INTERVAL_SECONDS") or 30),
+            executor=_executor(get("PLATFORM_EXECUTOR") or "multiprocess"),
         )
 
     def missing(self) -> list[str]:
@@ -96,3 +100,9 @@ class PlatformSettings:
             "PLATFORM_RATES_API_URL": self.rates_api_url,
         }
         return [name for name, value in required.items() if not value]
+
+
+def _executor(name: str) -> str:
+    if name not in ("multiprocess", "in_process"):
+        raise ValueError(f"PLATFORM_EXECUTOR must be 'multiprocess' or 'in_process', not {name!r}")
+    return name
