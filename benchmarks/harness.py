@@ -26,13 +26,15 @@ class Timing:
 
 def measure(run: Callable[[], object], prepare: Callable[[], object] | None = None,
             runs: int = RUNS) -> Timing:  # fmt: skip
-    """Time `run` `runs` times; `prepare` runs untimed before each (e.g. empty the target)."""
+    """Time `run` `runs` times; `prepare` runs untimed before each (e.g. empty the target).
+
+    When `prepare` returns something, `run` is called with it (e.g. a fresh Dagster context).
+    """
     seconds = []
     for _ in range(runs):
-        if prepare:
-            prepare()
+        prepared = prepare() if prepare else None
         started = time.perf_counter()
-        run()
+        run() if prepared is None else run(prepared)
         seconds.append(time.perf_counter() - started)
     return Timing(tuple(seconds))
 

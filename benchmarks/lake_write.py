@@ -38,7 +38,7 @@ def _input_context() -> dg.InputContext:
 def bench_vs_pyarrow(lake: Path, data: pa.Table) -> Row:
     manager = LakeIOManager(lake=LakeResource(url=lake.as_uri()))
     target = lake / "baseline.parquet"
-    ours = measure(lambda: manager.handle_output(_context(), data))
+    ours = measure(lambda context: manager.handle_output(context, data), _context)
     baseline = measure(lambda: pq.write_table(data, target, compression=PARQUET_COMPRESSION))
     return Row("lake_vs_pyarrow", f"lake IO manager, {len(data):,} rows", ours, baseline,
                f"pq.write_table, {len(data):,}")  # fmt: skip
@@ -52,8 +52,8 @@ def compare_with_pickle(s3_endpoint: str, data: pa.Table) -> dict[str, dict[str,
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     results = {}
     for name, manager, prefix in (("lake Parquet", ours, "parquet/"), ("S3 pickle", pickles, "pickle/")):
-        write = measure(lambda m=manager: m.handle_output(_context(), data))
-        read = measure(lambda m=manager: m.load_input(_input_context()))
+        write = measure(lambda context, m=manager: m.handle_output(context, data), _context)
+        read = measure(lambda context, m=manager: m.load_input(context), _input_context)
         listed = s3.list_objects_v2(Bucket="lake", Prefix=prefix).get("Contents", [])
         results[name] = {"write_s": write.median, "read_s": read.median,
                          "bytes": sum(item["Size"] for item in listed)}  # fmt: skip

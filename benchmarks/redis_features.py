@@ -49,16 +49,20 @@ def write_pipeline(client: redis.Redis, rows: list[tuple], prefix: str) -> None:
 
 def run(client: redis.Redis, rows: list[tuple], loop_rows: int) -> list[Row]:
     """Both Redis rows on an empty scratch database `client`; emptied before every run."""
+
+    def empty() -> None:
+        client.flushdb()
+
     versions = iter(date(2024, 1, 1) + timedelta(days=n) for n in range(1000))
     store = VersionedHashStore(client, NAMESPACE, FIELDS)
-    ours = measure(lambda: store.write_version(next(versions).isoformat(), rows), client.flushdb)
-    pipeline = measure(lambda: write_pipeline(client, rows, f"{NAMESPACE}:pipe:"), client.flushdb)
+    ours = measure(lambda: store.write_version(next(versions).isoformat(), rows), empty)
+    pipeline = measure(lambda: write_pipeline(client, rows, f"{NAMESPACE}:pipe:"), empty)
     loop_part = rows[:loop_rows]
     if loop_rows == len(rows):
         ours_for_loop = ours
     else:  # both sides on the same slice, so the ratio compares like with like
-        ours_for_loop = measure(lambda: store.write_version(next(versions).isoformat(), loop_part), client.flushdb)
-    loop = measure(lambda: write_loop(client, loop_part, f"{NAMESPACE}:loop:"), client.flushdb)
+        ours_for_loop = measure(lambda: store.write_version(next(versions).isoformat(), loop_part), empty)
+    loop = measure(lambda: write_loop(client, loop_part, f"{NAMESPACE}:loop:"), empty)
     client.flushdb()
     return [
         Row("redis_vs_loop", f"versioned store, {len(loop_part):,} users", ours_for_loop, loop,
