@@ -2,6 +2,7 @@
 
 from dagster import AssetChecksDefinition, Definitions, in_process_executor, map_asset_specs
 
+from data_platform.assets.maintenance import build_maintenance_definitions
 from data_platform.assets.partitions import daily_partitions
 from data_platform.assets.production import build_production_assets, rollback_user_features_job
 from data_platform.assets.raw import build_raw_assets
@@ -23,13 +24,14 @@ def build_definitions(settings: PlatformSettings) -> Definitions:
         *build_production_assets(partitions),
     ]
     checks = [d for d in layers if isinstance(d, AssetChecksDefinition)]
+    maintenance, maintenance_jobs, maintenance_schedules = build_maintenance_definitions()
     return Definitions(
-        assets=map_asset_specs(follow_upstream, [d for d in layers if d not in checks]),
+        assets=[*map_asset_specs(follow_upstream, [d for d in layers if d not in checks]), *maintenance],
         asset_checks=checks,
-        jobs=[rollback_user_features_job],
+        jobs=[rollback_user_features_job, *maintenance_jobs],
         resources=build_resources(settings),
         executor=in_process_executor if settings.executor == "in_process" else None,
-        schedules=build_schedules(partitions),
+        schedules=[*build_schedules(partitions), *maintenance_schedules],
         sensors=[
             build_landing_sensor(partitions, settings.sensor_interval_seconds),
             build_incident_sensor(

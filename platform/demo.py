@@ -53,10 +53,11 @@ def _materialize_all(first: str, last: str) -> bool:
 def materialize_everything(
     defs: Definitions, instance: DagsterInstance, first: str, last: str
 ) -> list[ExecuteInProcessResult]:
-    """Every asset for the days `first`…`last`: the partitioned ones in one single-run
-    backfill, then the unpartitioned ones (which read the partitioned ones)."""
+    """Every data asset for the days `first`…`last`: the partitioned ones in one single-run
+    backfill, then the unpartitioned ones (which read the partitioned ones). Maintenance
+    (retention, cleanup) runs on its own schedules, never as part of loading data."""
     graph = defs.resolve_asset_graph()
-    keys = graph.materializable_asset_keys
+    keys = [k for k in graph.materializable_asset_keys if graph.get(k).group_name != "maintenance"]
     partitioned = AssetSelection.keys(*(k for k in keys if graph.get(k).is_partitioned))
     unpartitioned = AssetSelection.keys(*(k for k in keys if not graph.get(k).is_partitioned))
     assets = list(defs.assets or []) + list(defs.asset_checks or [])

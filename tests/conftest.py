@@ -97,7 +97,7 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def simulated_platform(make_database, tmp_path_factory: pytest.TempPathFactory, stack_env) -> Iterator:
+def simulated_platform(make_database, tmp_path_factory: pytest.TempPathFactory, stack_env) -> object:
     """Four simulated days at a small scale, every asset materialized once (one backfill run)."""
     import redis
     from harness import SimulatedPlatform
@@ -105,18 +105,17 @@ def simulated_platform(make_database, tmp_path_factory: pytest.TempPathFactory, 
     from data_platform.simulator.run import SimulationConfig, simulate
 
     lake = tmp_path_factory.mktemp("platform-lake")
-    warehouse_url, app_db_url = make_database("e2e_wh"), make_database("e2e_app")
     redis_url = stack_env["PLATFORM_REDIS_URL"].rsplit("/", 1)[0] + "/12"
     redis.Redis.from_url(redis_url).flushdb()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PLATFORM_LAKE_URL", lake.as_uri())
-        env.setenv("PLATFORM_WAREHOUSE_URL", warehouse_url)
-        env.setenv("PLATFORM_APP_DB_URL", app_db_url)
-        env.setenv("PLATFORM_REDIS_URL", redis_url)
-        env.setenv("PLATFORM_START_DATE", SimulatedPlatform.START.isoformat())
-        env.setenv("PLATFORM_SPARK_MASTER", "local[2]")
-        config = SimulationConfig(start=SimulatedPlatform.START, days=SimulatedPlatform.DAYS, scale=0.1)
-        simulate(config, app_db_url, lake.as_uri())
-        platform = SimulatedPlatform(lake, warehouse_url, app_db_url, redis_url)
-        platform.materialize(platform.START, platform.last)
-        yield platform
+    platform = SimulatedPlatform({
+        "PLATFORM_LAKE_URL": lake.as_uri(),
+        "PLATFORM_WAREHOUSE_URL": make_database("e2e_wh"),
+        "PLATFORM_APP_DB_URL": make_database("e2e_app"),
+        "PLATFORM_REDIS_URL": redis_url,
+        "PLATFORM_START_DATE": SimulatedPlatform.START.isoformat(),
+        "PLATFORM_SPARK_MASTER": "local[2]",
+    })  # fmt: skip
+    config = SimulationConfig(start=platform.START, days=platform.DAYS, scale=0.1)
+    simulate(config, platform.app_db_url, lake.as_uri())
+    platform.materialize(platform.START, platform.last)
+    return platform

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from data_platform.resources.settings import PlatformSettings
@@ -20,28 +23,42 @@ EVENT_TYPES = {"page_view", "add_to_cart", "purchase"}
 
 
 class SimulatedPlatform:
-    """The whole platform built on its own databases, lake and Redis DB from simulated sources."""
+    """The whole platform built on its own databases, lake and Redis DB from simulated sources.
+
+    Its PLATFORM_* variables are set only while it builds or runs, never for other tests.
+    """
 
     START = date(2026, 1, 1)
     DAYS = 4
 
-    def __init__(self, lake: Path, warehouse_url: str, app_db_url: str, redis_url: str) -> None:
+    def __init__(self, env: dict[str, str]) -> None:
         from dagster import DagsterInstance
 
-        from data_platform.definitions import build_definitions
-
-        self.lake, self.warehouse_url, self.app_db_url, self.redis_url = lake, warehouse_url, app_db_url, redis_url
-        self.defs = build_definitions(PlatformSettings.from_env())
+        self.env = env
+        self.lake = Path(env["PLATFORM_LAKE_URL"].removeprefix("file://"))
+        self.warehouse_url = env["PLATFORM_WAREHOUSE_URL"]
+        self.app_db_url = env["PLATFORM_APP_DB_URL"]
+        self.redis_url = env["PLATFORM_REDIS_URL"]
         self.instance = DagsterInstance.ephemeral()
+
+    @contextmanager
+    def environment(self) -> Iterator[None]:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in self.env.items():
+                patch.setenv(name, value)
+            yield
 
     @property
     def last(self) -> date:
         return self.START + timedelta(days=self.DAYS - 1)
 
     def materialize(self, first: date, last: date) -> None:
+        from data_platform.definitions import build_definitions
         from data_platform.demo import materialize_everything
 
-        results = materialize_everything(self.defs, self.instance, first.isoformat(), last.isoformat())
+        with self.environment():
+            defs = build_definitions(PlatformSettings.from_env())
+            results = materialize_everything(defs, self.instance, first.isoformat(), last.isoformat())
         assert all(result.success for result in results)
 
     def rows(self, url: str, schema: str, table: str) -> list[tuple]:

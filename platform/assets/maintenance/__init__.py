@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dagster import (
     AssetsDefinition,
-    DailyPartitionsDefinition,
     DefaultScheduleStatus,
     ScheduleDefinition,
     define_asset_job,
@@ -14,15 +13,12 @@ from data_platform.assets.maintenance.cleanup import instance_cleanup
 from data_platform.assets.maintenance.retention import warehouse_archive
 
 
-def build_maintenance_definitions(
-    partitions: DailyPartitionsDefinition,
-) -> tuple[list[AssetsDefinition], list, list[ScheduleDefinition]]:
+def build_maintenance_definitions() -> tuple[list[AssetsDefinition], list, list[ScheduleDefinition]]:
     """Assets, jobs and schedules of the maintenance group (schedules start STOPPED).
 
-    Retention works on whole days of the warehouse rather than on `partitions`: it also
+    Retention works on whole days of the warehouse rather than on partitions: it also
     removes days older than the first partition, which a partition range could not name.
     """
-    del partitions  # the same builder signature as the other layers
     retention_job = define_asset_job(
         "warehouse_retention_job", selection=[warehouse_archive.key],
         tags={"platform/warehouse": "heavy"},  # queued behind other heavy warehouse runs
