@@ -21,3 +21,13 @@ def test_import_package_maps_to_folder() -> None:
     import data_platform.definitions as definitions
 
     assert Path(definitions.__file__).resolve().parent == ROOT / "platform"
+
+
+def test_dagster_validates_the_workspace(tmp_path: Path) -> None:
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=180,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "All code locations passed validation" in out.stdout + out.stderr
