@@ -134,6 +134,10 @@ class LocalStack:
     def _postgres_up(self) -> str:
         pgdata = self.data_dir / "postgres"
         pgdata.mkdir(parents=True, exist_ok=True)
+        # pgserver keeps its lock file in the user's runtime dir, else in the shared /tmp where
+        # another user's lock file would block this one: give it a private one.
+        runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", str(self.run_dir / "runtime")))
+        (runtime / "python_PostgresServer").mkdir(parents=True, exist_ok=True, mode=0o700)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
             try:
