@@ -7,13 +7,7 @@ day cannot undo later changes, and soft deletes (`deleted_at`) travel with the r
 
 
 import pyarrow as pa
-from dagster import (
-    AssetExecutionContext,
-    AssetIn,
-    AssetsDefinition,
-    DailyPartitionsDefinition,
-    asset,
-)
+from dagster import AssetExecutionContext, AssetsDefinition, DailyPartitionsDefinition
 
 from data_platform.assets.raw import conventions as c
 from data_platform.assets.raw.schemas import ORDERS, USERS
@@ -33,48 +27,21 @@ def build_app_table_assets(partitions: DailyPartitionsDefinition) -> list[Assets
 def _incremental_pair(
     name: str, schema: pa.Schema, key: str, partitions: DailyPartitionsDefinition
 ) -> list[AssetsDefinition]:
-    @asset(
-        key=["lake", name],
+    @c.lake_asset(
+        name,
+        partitions,
         description=f"Rows of the app DB's `{name}` modified during the day, as Parquet in the lake.",
-        partitions_def=partitions,
-        group_name=c.GROUP,
-        owners=c.OWNERS,
-        kinds=c.LAKE_KINDS,
-        io_manager_key="lake_io_manager",
-        backfill_policy=c.BACKFILL,
         retry_policy=c.SOURCE_RETRY,
         metadata={"partition_column": "modified_at", "source": f"app.public.{name}"},
     )
     def extract(context: AssetExecutionContext, app_db: AppDbResource) -> pa.Table:
-        window = context.partition_time_window
-        table, extra = app_db.extract(name, schema, "modified_at", (window.start, window.end))
-        if extra:
-            # New source columns are not an error: they are reported until the platform reads them.
-            context.log.warning(f"app.public.{name} has columns the platform ignores: {extra}")
-            context.add_output_metadata({"ignored_source_columns": ", ".join(extra)})
-        return table
+        return c.extract_app_table(context, app_db, name, schema, "modified_at")
 
-    @asset(
-        key=["raw", name],
-        description=(
-            f"The app's `{name}` in the warehouse, merged by `{key}` where the incoming row is "
-            "newer; replaying an old day changes nothing newer."
-        ),
-        ins={"rows": AssetIn(key=["lake", name])},
-        partitions_def=partitions,
-        group_name=c.GROUP,
-        owners=c.OWNERS,
-        kinds=c.WAREHOUSE_KINDS,
-        io_manager_key="warehouse_io_manager",
-        backfill_policy=c.BACKFILL,
-        metadata={
-            "write_mode": "merge",
-            "primary_key": [key],
-            "version_column": "modified_at",
-            "partition_column": "modified_at",
-        },
+    load = c.warehouse_loader(
+        name,
+        f"The app's `{name}` in the warehouse, merged by `{key}` where the incoming row is newer; "
+        "replaying an old day changes nothing newer.",
+        {"write_mode": "merge", "primary_key": [key], "version_column": "modified_at", "partition_column": "modified_at"},
+        partitions,
     )
-    def load(rows: pa.Table) -> pa.Table:
-        return rows
-
     return [extract, load]

@@ -18,14 +18,12 @@ from dagster import (
     AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
-    AssetIn,
     AssetsDefinition,
     AssetSpec,
     DailyPartitionsDefinition,
     MetadataValue,
     Output,
     TimeWindowPartitionMapping,
-    asset,
 )
 from dagster_pyspark import PySparkResource
 
@@ -65,15 +63,11 @@ def build_event_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefi
         kinds={"s3", "json"},
     )
 
-    @asset(
-        key=["lake", "events"],
+    @c.lake_asset(
+        "events",
+        partitions,
         deps=[AssetDep(LANDING_KEY, partition_mapping=LATE_ARRIVALS)],
-        partitions_def=partitions,
-        group_name=c.GROUP,
-        owners=c.OWNERS,
         kinds={"spark", "parquet", "s3"},
-        io_manager_key="lake_io_manager",
-        backfill_policy=c.BACKFILL,
         metadata={"partition_column": "event_date"},
         check_specs=[AssetCheckSpec("malformed_share", asset=["lake", "events"], blocking=True)],
     )
@@ -103,25 +97,12 @@ def build_event_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefi
         yield Output(events, metadata=metadata)
         yield _malformed_check(share, totals)
 
-    @asset(
-        key=["raw", "events"],
-        ins={"events": AssetIn(key=["lake", "events"])},
-        partitions_def=partitions,
-        group_name=c.GROUP,
-        owners=c.OWNERS,
-        kinds=c.WAREHOUSE_KINDS,
-        io_manager_key="warehouse_io_manager",
-        backfill_policy=c.BACKFILL,
-        metadata={
-            "write_mode": "partition",
-            "partition_column": "event_date",
-            "json_columns": ["experiments"],
-        },
+    raw_events = c.warehouse_loader(
+        "events",
+        "Valid, deduplicated clickstream events: one row per `event_id` in the whole table.",
+        {"write_mode": "partition", "partition_column": "event_date", "json_columns": ["experiments"]},
+        partitions,
     )
-    def raw_events(events: pa.Table) -> pa.Table:
-        """Valid, deduplicated clickstream events: one row per `event_id` in the whole table."""
-        return events
-
     return [landing, lake_events, raw_events]
 
 

@@ -5,13 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pyarrow as pa
-from dagster import (
-    AssetExecutionContext,
-    AssetIn,
-    AssetsDefinition,
-    DailyPartitionsDefinition,
-    asset,
-)
+from dagster import AssetExecutionContext, AssetsDefinition, DailyPartitionsDefinition
 
 from data_platform.assets.partitions import partition_days
 from data_platform.assets.raw import conventions as c
@@ -31,14 +25,9 @@ def rates_table(rates_by_day: dict[date, dict[str, float]]) -> pa.Table:
 
 
 def build_exchange_rate_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefinition]:
-    @asset(
-        key=["lake", "exchange_rates"],
-        partitions_def=partitions,
-        group_name=c.GROUP,
-        owners=c.OWNERS,
-        kinds=c.LAKE_KINDS,
-        io_manager_key="lake_io_manager",
-        backfill_policy=c.BACKFILL,
+    @c.lake_asset(
+        "exchange_rates",
+        partitions,
         retry_policy=c.SOURCE_RETRY,
         metadata={"partition_column": "rate_date", "source": "rates API"},
     )
@@ -50,19 +39,10 @@ def build_exchange_rate_assets(partitions: DailyPartitionsDefinition) -> list[As
         """
         return rates_table({day: rates_api.get_rates(day) for day in partition_days(context)})
 
-    @asset(
-        key=["raw", "exchange_rates"],
-        ins={"rates": AssetIn(key=["lake", "exchange_rates"])},
-        partitions_def=partitions,
-        group_name=c.GROUP,
-        owners=c.OWNERS,
-        kinds=c.WAREHOUSE_KINDS,
-        io_manager_key="warehouse_io_manager",
-        backfill_policy=c.BACKFILL,
-        metadata={"write_mode": "partition", "partition_column": "rate_date"},
+    raw_exchange_rates = c.warehouse_loader(
+        "exchange_rates",
+        "USD per unit of each currency by day (`usd_per_unit`), the warehouse's rate table.",
+        {"write_mode": "partition", "partition_column": "rate_date"},
+        partitions,
     )
-    def raw_exchange_rates(rates: pa.Table) -> pa.Table:
-        """USD per unit of each currency by day (`usd_per_unit`), the warehouse's rate table."""
-        return rates
-
     return [lake_exchange_rates, raw_exchange_rates]
