@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -16,23 +15,9 @@ TABLES = {"users": "user_id", "orders": "order_id", "nps_responses": "response_i
 
 
 @pytest.fixture(scope="module")
-def fresh_db(stack_env: dict[str, str]) -> Iterator[Callable[[], str]]:
-    """Make empty databases beside the stack's `app` (which other tests share); drop them after."""
-    server_url = stack_env["PLATFORM_APP_DB_URL"]
-    assert "/app?" in server_url
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"sim_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        made.append(name)
-        return server_url.replace("/app?", f"/{name}?")
-
-    yield make
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        for name in made:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def fresh_db(make_database: Callable[[str], str]) -> Callable[[], str]:
+    """Empty databases beside the stack's `app` (which other tests share)."""
+    return lambda: make_database("sim")
 
 
 def landing_files(lake: Path) -> dict[str, bytes]:
