@@ -21,6 +21,18 @@ from data_platform.resources.settings import PlatformSettings
 
 EVENT_TYPES = {"page_view", "add_to_cart", "purchase"}
 
+# The contract's raw tables, for tests that load hand-made rows into a fresh warehouse.
+RAW_DDL = [
+    "CREATE SCHEMA raw",
+    "CREATE TABLE raw.users (user_id bigint, email text, channel text, country text, signup_at timestamptz,"
+    " created_at timestamptz, modified_at timestamptz, deleted_at timestamptz)",
+    "CREATE TABLE raw.events (event_id text, ts timestamptz, event_date date, user_id bigint, session_id text,"
+    " event_type text, page text, channel text, experiments jsonb, user_agent text)",
+    "CREATE TABLE raw.orders (order_id bigint, user_id bigint, session_id text, amount numeric(12,2), currency text,"
+    " status text, created_at timestamptz, modified_at timestamptz, deleted_at timestamptz)",
+    "CREATE TABLE raw.exchange_rates (rate_date date, currency text, usd_per_unit numeric)",
+]
+
 
 class SimulatedPlatform:
     """The whole platform built on its own databases, lake and Redis DB from simulated sources.

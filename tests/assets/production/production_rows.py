@@ -11,6 +11,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
+from harness import RAW_DDL
 
 
 def at(month: int, day: int, hh: int, mm: int = 0, ss: int = 0) -> datetime:
@@ -58,20 +59,10 @@ RATES = [
     for currency in ("USD", "KRW")
 ]
 
-DDL = [
-    "CREATE SCHEMA raw",
-    "CREATE TABLE raw.users (user_id bigint, email text, channel text, country text, signup_at timestamptz,"
-    " created_at timestamptz, modified_at timestamptz, deleted_at timestamptz)",
-    "CREATE TABLE raw.events (event_id text, ts timestamptz, event_date date, user_id bigint, session_id text,"
-    " event_type text, page text, channel text, experiments jsonb, user_agent text)",
-    "CREATE TABLE raw.orders (order_id bigint, user_id bigint, session_id text, amount numeric(12,2), currency text,"
-    " status text, created_at timestamptz, modified_at timestamptz, deleted_at timestamptz)",
-    "CREATE TABLE raw.exchange_rates (rate_date date, currency text, usd_per_unit numeric)",
-]
 
 
 def load_raw(conn: psycopg.Connection) -> None:
-    for statement in DDL:
+    for statement in RAW_DDL:
         conn.execute(statement)
     signup = at(1, 1, 0)
     with conn.cursor() as cur:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 import psycopg
 import pytest
 from dagster import DailyPartitionsDefinition
+from harness import RAW_DDL
 from psycopg import sql
 
 from data_platform.resources.warehouse import WarehouseResource
@@ -57,18 +58,10 @@ ORDERS = [
 ]
 KRW_PER_DAY = {10: "0.00075", 11: "0.0008", 12: "0.0007"}
 
-DDL = [
-    "CREATE SCHEMA raw",
-    "CREATE TABLE raw.events (event_id text, ts timestamptz, event_date date, user_id bigint, session_id text,"
-    " event_type text, page text, channel text, experiments jsonb, user_agent text)",
-    "CREATE TABLE raw.orders (order_id bigint, user_id bigint, session_id text, amount numeric(12,2), currency text,"
-    " status text, created_at timestamptz, modified_at timestamptz, deleted_at timestamptz)",
-    "CREATE TABLE raw.exchange_rates (rate_date date, currency text, usd_per_unit numeric)",
-]
 
 
 def load_raw(conn: psycopg.Connection) -> None:
-    for statement in DDL:
+    for statement in RAW_DDL:
         conn.execute(statement)
     with conn.cursor() as cur:
         cur.executemany(
