@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance
 from e2e_servers import ARTIFACTS, REPO, Platform, Servers, answers, stop, wait_for
 
 from data_platform.local.processes import free_port
@@ -39,7 +40,11 @@ def platform(make_database, stack_env: dict[str, str], tmp_path_factory: pytest.
         "PLATFORM_APP_DB_URL": app_db_url,
         "PLATFORM_START_DATE": platform.empty_day.isoformat(),
         "PLATFORM_SPARK_MASTER": "local[1]",
+        # A Redis database of its own: production writes feature versions and the pointer.
+        "PLATFORM_REDIS_URL": stack_env["PLATFORM_REDIS_URL"].rsplit("/", 1)[0] + "/13",
         "PLATFORM_SENSOR_INTERVAL_SECONDS": "5",
+        # One process per run: a process per step costs more than the steps on two cores.
+        "PLATFORM_EXECUTOR": "in_process",
     }
     return platform
 
@@ -58,6 +63,9 @@ def servers(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
                       "-w", str(REPO / "workspace.yaml")],
         "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
     }
+    # Create the instance's storage first: two servers creating it at once race on its schema.
+    with DagsterInstance.from_config(str(home)):
+        pass
     running = Servers(port, home)
     try:
         for name, command in commands.items():
