@@ -1,9 +1,9 @@
 """`raw.events` for one simulated day of about a million events, Spark local, through Dagster.
 
 The parent simulates days D and D+1 at `--scale 50` (D+1 carries D's late events) into a
-scratch lake and app database; a child process materializes `lake/events` and
-`raw/events` for D three times and reports its own peak RSS, so nothing measured earlier
-in the benchmark inflates it. Spark starts once before the timed runs.
+scratch lake and app database; three child processes in turn materialize `lake/events`
+and `raw/events` for D and report their own peak RSS, so nothing measured earlier in the
+benchmark inflates it. Spark starts in each child before its timed run.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from datetime import date
 
 from benchmarks.child import peak_rss_mib, run_child
-from benchmarks.harness import Row, Timing
+from benchmarks.harness import RUNS, Row, Timing
 from data_platform.simulator.run import SimulationConfig, simulate
 
 DAY = date(2026, 1, 1)
@@ -25,11 +25,14 @@ def run(warehouse_url: str, app_db_url: str, lake_uri: str, scale: float) -> Row
     simulate(SimulationConfig(start=DAY, days=2, scale=scale), app_db_url, lake_uri)
     env = {"PLATFORM_WAREHOUSE_URL": warehouse_url, "PLATFORM_APP_DB_URL": app_db_url,
            "PLATFORM_LAKE_URL": lake_uri, "PLATFORM_START_DATE": DAY.isoformat()}  # fmt: skip
-    report = run_child("benchmarks.raw_events", env, {"day": DAY.isoformat()})
-    timing = Timing(tuple(report["seconds"]))
-    return Row("events_per_second", f"{report['events']:,} events, lake+warehouse", timing,
-               value=report["events"] / timing.median, unit=" ev/s",
-               extra={"events_peak_rss_mib": report["peak_rss_mib"]})  # fmt: skip
+    # Each run in a fresh process, as a deployed run is: a long-lived process would also
+    # carry the allocator's retained pages from the previous day into the peak.
+    reports = [run_child("benchmarks.raw_events", env, {"day": DAY.isoformat()}) for _ in range(RUNS)]
+    timing = Timing(tuple(r["seconds"][0] for r in reports))
+    events = reports[-1]["events"]
+    return Row("events_per_second", f"{events:,} events, lake+warehouse", timing,
+               value=events / timing.median, unit=" ev/s",
+               extra={"events_peak_rss_mib": max(r["peak_rss_mib"] for r in reports)})  # fmt: skip
 
 
 def _start_spark(master: str) -> None:
@@ -43,7 +46,7 @@ def _start_spark(master: str) -> None:
     builder.getOrCreate()  # the resource's getOrCreate finds this session
 
 
-def child(day: str, runs: int = 3) -> dict:
+def child(day: str, runs: int = 1) -> dict:
     import psycopg
     from dagster import AssetSelection, DagsterInstance, materialize
 
@@ -65,6 +68,9 @@ def child(day: str, runs: int = 3) -> dict:
         seconds.append(time.perf_counter() - started)
         if not result.success:
             raise RuntimeError("raw.events failed")
+        # An in-process result holds every step's output (the day's tables) until released;
+        # a deployed run has no such capture, so the next run must not start beside it.
+        del result
     with psycopg.connect(os.environ["PLATFORM_WAREHOUSE_URL"]) as conn:
         events = conn.execute("SELECT count(*) FROM raw.events").fetchone()[0]
     return {"seconds": seconds, "events": events, "peak_rss_mib": peak_rss_mib()}
