@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,14 +29,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def stack_env(stack: LocalStack) -> Iterator[dict[str, str]]:
     """The PLATFORM_* variables of the test stack, set in this process for the session."""
     values = stack.urls()
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    yield values
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in values.items():
+            env.setenv(key, value)
+        yield values
 
 
 @pytest.fixture(scope="session")
@@ -83,17 +78,13 @@ def s3_endpoint() -> Iterator[str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
     }
-    saved = {key: os.environ.get(key) for key in credentials}
-    os.environ.update(credentials)
     endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="lake")
-    yield endpoint
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in credentials.items():
+            env.setenv(key, value)
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="lake")
+        yield endpoint
     server.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
