@@ -26,6 +26,7 @@ from data_platform.sensors.automation import build_automation_sensor, follow_ups
 TODAY = datetime.now(UTC).date()
 START = TODAY - timedelta(days=10)
 DAY = (TODAY - timedelta(days=2)).isoformat()
+NEXT_DAY = (TODAY - timedelta(days=1)).isoformat()  # the newest partition
 ORDERS, RATES, EVENTS = AssetKey(["raw", "orders"]), AssetKey(["raw", "exchange_rates"]), AssetKey(["raw", "events"])
 DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), AssetKey(["analytics", "channel_summary"])
 
@@ -71,7 +72,11 @@ def test_d_runs_once_every_upstream_partition_of_d_is_there(ticks: Ticks) -> Non
     ticks.land(RATES, DAY)
     assert ticks.tick() == {DAILY_REVENUE: {DAY}, CHANNEL_SUMMARY: set()}  # events of D missing
     ticks.land(EVENTS, DAY)
-    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: {DAY}}
+    # channel_summary reads orders (and rates) one day ahead: sessions of D buy after midnight.
+    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}
+    ticks.land(ORDERS, NEXT_DAY)
+    ticks.land(RATES, NEXT_DAY)
+    assert ticks.tick() == {DAILY_REVENUE: {NEXT_DAY}, CHANNEL_SUMMARY: {DAY}}
     assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}  # handled: not again
 
 
@@ -79,7 +84,9 @@ def test_a_reloaded_upstream_partition_runs_d_again(ticks: Ticks) -> None:
     ticks.tick()
     for key in (ORDERS, RATES, EVENTS):
         ticks.land(key, DAY)
-    assert ticks.tick()[CHANNEL_SUMMARY] == {DAY}
+    for key in (ORDERS, RATES):
+        ticks.land(key, NEXT_DAY)
+    assert DAY in ticks.tick()[CHANNEL_SUMMARY]
     ticks.land(CHANNEL_SUMMARY, DAY)  # the requested run
     assert ticks.tick()[CHANNEL_SUMMARY] == set()
     ticks.land(EVENTS, DAY)  # late events of D arrived with folder D+1

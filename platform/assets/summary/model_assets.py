@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from dagster import (
+    AssetDep,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -17,6 +18,7 @@ from dagster import (
     DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
+    TimeWindowPartitionMapping,
     asset,
 )
 
@@ -30,9 +32,21 @@ KINDS = {"sql", "postgres", "redshift"}
 log = logging.getLogger(__name__)
 
 
-def model_deps(model: SqlModel) -> list[AssetKey]:
-    """Upstream asset keys: the `[schema, table]` of every table the SELECT reads."""
-    return [AssetKey(list(table)) for table in model.parsed.tables if table != (SCHEMA, model.name)]
+def model_deps(model: SqlModel) -> list[AssetDep]:
+    """Upstream assets: the `[schema, table]` of every table the SELECT reads. A table the
+    header says `reads_ahead` N days maps partition D to its partitions D…D+N, so D is
+    rebuilt when those later days change (e.g. orders created after midnight)."""
+    return [
+        AssetDep(AssetKey(list(table)), partition_mapping=_ahead(model.reads_ahead.get(".".join(table), 0)))
+        for table in model.parsed.tables
+        if table != (SCHEMA, model.name)
+    ]
+
+
+def _ahead(days: int) -> TimeWindowPartitionMapping | None:
+    if not days:
+        return None
+    return TimeWindowPartitionMapping(start_offset=0, end_offset=days, allow_nonexistent_upstream_partitions=True)
 
 
 def build_model_asset(model: SqlModel, partitions: DailyPartitionsDefinition) -> AssetsDefinition:

@@ -30,7 +30,8 @@ from data_platform.assets.summary.sql_text import (
 
 SCHEMA = "analytics"
 DEFAULT_OWNER = "team:analytics"
-HEADER_KEYS = {"description", "owner", "partition_column", "grain", "checks", "post_step"}
+HEADER_KEYS = {"description", "owner", "partition_column", "grain", "checks", "post_step", "reads_ahead"}
+MAX_READS_AHEAD_DAYS = 7
 CHECK_KINDS = {"non_negative", "conditions", "reconcile"}
 WINDOW_PARAMETERS = frozenset({"start", "end"})
 
@@ -55,6 +56,8 @@ class SqlModel:
     partition_column: str | None = None
     checks: dict = field(default_factory=dict)
     post_step: str | None = None
+    # Upstream `schema.table` → days after D that can still change partition D.
+    reads_ahead: dict = field(default_factory=dict)
 
     @property
     def code_version(self) -> str:
@@ -93,7 +96,7 @@ def load_model(path: Path) -> SqlModel:
         name=path.stem, path=path, text=text, parsed=parsed, description=str(header["description"]).strip(),
         grain=tuple(header["grain"]), owner=header.get("owner", DEFAULT_OWNER),
         partition_column=header.get("partition_column"), checks=header.get("checks") or {},
-        post_step=header.get("post_step"),
+        post_step=header.get("post_step"), reads_ahead=header.get("reads_ahead") or {},
     )  # fmt: skip
 
 
@@ -113,6 +116,7 @@ def _validate(header: dict, parsed: ParsedSelect) -> None:
         raise SqlError(f"unknown post_step {step!r}; known: {sorted(POST_STEPS)}")
     if step and (lacking := [c for c in REQUIRED_COLUMNS[step] if c not in columns]):
         raise SqlError(f"post_step {step} needs the columns {lacking}")
+    _validate_reads_ahead(header, parsed)
     checks = header.get("checks") or {}
     if unknown := set(checks) - CHECK_KINDS:
         raise SqlError(f"unknown checks {sorted(unknown)}; known: {sorted(CHECK_KINDS)}")
@@ -134,3 +138,15 @@ def load_models(folder: Path) -> tuple[list[SqlModel], list[ModelError]]:
         except ModelError as exc:
             errors.append(exc)
     return models, errors
+
+
+def _validate_reads_ahead(header: dict, parsed: ParsedSelect) -> None:
+    reads_ahead = header.get("reads_ahead") or {}
+    if reads_ahead and not header.get("partition_column"):
+        raise SqlError("reads_ahead only applies to partitioned models")
+    read = {".".join(table) for table in parsed.tables}
+    for table, days in reads_ahead.items():
+        if table not in read:
+            raise SqlError(f"reads_ahead names {table!r}, which the SELECT does not read")
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_READS_AHEAD_DAYS:
+            raise SqlError(f"reads_ahead for {table} must be a whole number of days from 1 to {MAX_READS_AHEAD_DAYS}")

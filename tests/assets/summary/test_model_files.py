@@ -136,3 +136,29 @@ def test_rows_outside_the_window_are_refused(models_dir: Path, partitions, wareh
     assert "leaky.sql: 1 rows fall outside [2026-01-11, 2026-01-12)" in failure_text(result)
     # creation, delete and insert share one transaction: nothing of the failed write remains
     assert fetch("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'leaky'") == [(0,)]
+
+
+def test_reads_ahead_maps_day_d_to_the_later_upstream_days():
+    from dagster import DailyPartitionsDefinition
+
+    partitions = DailyPartitionsDefinition(start_date="2026-01-01")
+    resources = {"warehouse": WarehouseResource(url="postgresql://localhost/unused")}
+    graph = Definitions(assets=build_summary_assets(partitions), resources=resources).resolve_asset_graph()
+    summary = AssetKey(["analytics", "channel_summary"])
+    orders = graph.get_partition_mapping(summary, AssetKey(["raw", "orders"]))
+    upstream = orders.get_upstream_mapped_partitions_result_for_partitions(
+        partitions.subset_with_partition_keys(["2026-01-05"]), partitions, partitions
+    ).partitions_subset
+    assert sorted(upstream.get_partition_keys()) == ["2026-01-05", "2026-01-06"]
+    assert graph.get_partition_mapping(summary, AssetKey(["raw", "events"])) != orders
+
+
+@pytest.mark.parametrize(
+    ("reads_ahead", "problem"),
+    [("{raw.users: 1}", "does not read"), ("{raw.events: 0}", "from 1 to 7"), ("{raw.events: two}", "from 1 to 7")],
+)
+def test_reads_ahead_is_validated(tmp_path: Path, reads_ahead: str, problem: str):
+    path = tmp_path / "ahead.sql"
+    path.write_text(NEW_MODEL.replace("-- grain:", f"-- reads_ahead: {reads_ahead}\n-- grain:"))
+    with pytest.raises(ModelError, match=problem):
+        load_model(path)

@@ -6,6 +6,7 @@
 -- owner: team:analytics
 -- partition_column: event_date
 -- grain: [event_date, channel]
+-- reads_ahead: {raw.orders: 1, raw.exchange_rates: 1}   # a session's orders may come after midnight
 -- checks:
 --   non_negative: [sessions, unique_users, paid_users, gross_revenue_usd, net_revenue_usd]
 --   conditions:
