@@ -10,7 +10,7 @@ from data_platform.resources.settings import SECRET_VARIABLES
 
 # scheme://user:password@host → scheme://user:***@host
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)(?=@)", re.I)
-_KEY_VALUE = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>\S+)", re.I)
+_KEY_VALUE = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'[^']*'|\S+)", re.I)
 # Shorter strings would hide ordinary words; real passwords are longer.
 MIN_SECRET_LENGTH = 4
 

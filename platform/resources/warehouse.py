@@ -6,20 +6,18 @@ Redshift speaks the PostgreSQL protocol, so both connect with psycopg; the URL's
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import dagster as dg
 import psycopg
 
+from data_platform.resources.redaction import redact
 from data_platform.resources.warehouse_engine import WarehouseEngine
 from data_platform.resources.warehouse_sql import POSTGRES, REDSHIFT
 
 SCHEMES = {"postgresql": POSTGRES, "postgres": POSTGRES, "redshift": REDSHIFT}
-_URL_PASSWORD = re.compile(r"(\w+://[^:/?#@\s]*:)([^@\s]*)(@)")
-_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
 def dialect_of(url: str) -> str:
@@ -32,15 +30,6 @@ def dialect_of(url: str) -> str:
 def conninfo(url: str) -> str:
     """A libpq URL: Redshift URLs only change their scheme (same protocol)."""
     return "postgresql" + url[url.index("://") :] if dialect_of(url) == REDSHIFT else url
-
-
-def redact(text: str, url: str | None = None) -> str:
-    """Hide passwords: in any URL or `password=` pair in `text`, and the URL's own password anywhere."""
-    text = _KEYWORD_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***\3", text))
-    password = urlsplit(url).password if url else None
-    for secret in filter(None, {password, unquote(password or "")}):
-        text = text.replace(secret, "***")
-    return text
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -13,3 +13,7 @@ def test_key_value_passwords_are_hidden() -> None:
 def test_text_without_secrets_is_unchanged() -> None:
     text = "postgresql://postgres@/warehouse?host=/tmp/x and http://127.0.0.1:8765/rates"
     assert redact(text) == text
+
+
+def test_quoted_key_value_passwords_are_hidden_whole() -> None:
+    assert redact("host=db password='two words' dbname=app") == "host=db password=*** dbname=app"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from data_platform.resources.warehouse import WarehouseResource, conninfo, redact
+from data_platform.resources.redaction import redact
+from data_platform.resources.warehouse import WarehouseResource, conninfo
 
 
 def test_dialect_from_the_url() -> None:
