@@ -13,6 +13,8 @@ from psycopg import sql
 from pydantic import Field
 
 from data_platform.resources.redaction import redact
+from data_platform.resources.warehouse_read import table_columns
+from data_platform.resources.warehouse_sql import TableRef
 
 
 class SourceSchemaError(RuntimeError):
@@ -71,11 +73,7 @@ class AppDbResource(ConfigurableResource):
         return pa.Table.from_arrays(arrays, schema=schema), extra
 
     def _columns(self, conn: psycopg.Connection, table: str) -> list[str]:
-        rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            (self.schema_name, table),
-        ).fetchall()
-        if not rows:
+        columns = table_columns(conn, TableRef(self.schema_name, table))
+        if not columns:
             raise SourceSchemaError(f"source table {self.schema_name}.{table} does not exist")
-        return [row[0] for row in rows]
+        return [column.name for column in columns]

@@ -15,7 +15,7 @@ from psycopg import sql
 from data_platform.assets.production import conventions as c
 from data_platform.resources.app_db import AppDbResource
 from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_read import read_table
+from data_platform.resources.warehouse_read import read_table, table_columns
 from data_platform.resources.warehouse_sql import POSTGRES, TableRef, create_table, idents
 
 SOURCE = TableRef("analytics", "channel_summary")
@@ -32,22 +32,13 @@ def serving_window(conn: psycopg.Connection) -> tuple[date, date]:
     return newest - timedelta(days=WINDOW_DAYS - 1), newest + timedelta(days=1)
 
 
-def app_columns(conn: psycopg.Connection, ref: TableRef) -> list[str]:
-    rows = conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
-        " ORDER BY ordinal_position",
-        (ref.schema, ref.table),
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
 def replace_rows(conn: psycopg.Connection, target: TableRef, table: pa.Table) -> None:
     """Swap the table's contents in one transaction; rebuild it if the columns changed."""
     with conn.transaction():
         conn.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(target.schema))
         )
-        if app_columns(conn, target) != table.column_names:
+        if [column.name for column in table_columns(conn, target)] != table.column_names:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target.ident))
             conn.execute(create_table(target.ident, table.schema, POSTGRES))
         else:
