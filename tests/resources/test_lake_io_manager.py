@@ -1,6 +1,5 @@
 """LakeIOManager through real runs (`materialize`) on a local folder and on the S3-compatible server."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,14 +74,6 @@ def tolerant_window(events: pd.DataFrame) -> None:
 def all_events(events: pd.DataFrame) -> None:
     """An unpartitioned reader: every written day."""
     SEEN["all"] = events
-
-
-@pytest.fixture(params=["local", "s3"])
-def lake(request: pytest.FixtureRequest, tmp_path: Path) -> LakeResource:
-    if request.param == "local":
-        return LakeResource(url=tmp_path.as_uri())
-    endpoint = request.getfixturevalue("s3_endpoint")
-    return LakeResource(url=f"s3://lake/{uuid.uuid4().hex}", s3_endpoint_url=endpoint)
 
 
 def run(lake: LakeResource, selection: list, **kwargs) -> dg.ExecuteInProcessResult:

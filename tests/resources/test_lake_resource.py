@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import boto3
@@ -10,14 +9,6 @@ import pyarrow as pa
 import pytest
 
 from data_platform.resources.lake import LakeResource
-
-
-@pytest.fixture(params=["local", "s3"])
-def lake(request: pytest.FixtureRequest, tmp_path: Path) -> LakeResource:
-    if request.param == "local":
-        return LakeResource(url=tmp_path.as_uri())
-    endpoint = request.getfixturevalue("s3_endpoint")
-    return LakeResource(url=f"s3://lake/{uuid.uuid4().hex}", s3_endpoint_url=endpoint)
 
 
 def stored_names(lake: LakeResource) -> list[str]:
