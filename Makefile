@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
 
 .PHONY: install demo test lint ui ui-readonly bench down status
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@command -v java >/dev/null || { echo "error: Java (a JRE 17+) is required for Spark; install e.g. openjdk-17-jre-headless" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -17,8 +17,8 @@ from dagster_aws.s3 import S3PickleIOManager, S3Resource
 
 from benchmarks.data import DAY
 from benchmarks.harness import Row, measure
-from data_platform.resources.lake import PARQUET_COMPRESSION, LakeResource
-from data_platform.resources.lake_io_manager import LakeIOManager
+from data_platform.resources.lake.io_manager import LakeIOManager
+from data_platform.resources.lake.resource import PARQUET_COMPRESSION, LakeResource
 
 ASSET_KEY = ["lake", "order_lines"]
 PARTITIONS = dg.DailyPartitionsDefinition(start_date=DAY.isoformat())

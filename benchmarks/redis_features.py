@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import redis
 
 from benchmarks.harness import Row, measure
-from data_platform.resources.redis_store import VersionedHashStore
+from data_platform.resources.redis.store import VersionedHashStore
 
 NAMESPACE = "bench_features"
 FIELDS = ("sessions_7d", "orders_30d", "revenue_30d_usd", "last_seen_at", "channel")

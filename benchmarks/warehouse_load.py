@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from benchmarks.data import DAY
 from benchmarks.harness import Row, measure
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_io_manager import WarehouseIOManager
+from data_platform.resources.warehouse.io_manager import WarehouseIOManager
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 SCHEMA, TABLE = "bench", "order_lines"
 METADATA = {"write_mode": "partition", "partition_column": "line_date"}

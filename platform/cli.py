@@ -88,7 +88,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from dotenv import load_dotenv
 
     from data_platform.assets.production import rollback_user_features
-    from data_platform.resources.redis_store import RedisResource
+    from data_platform.resources.redis.store import RedisResource
     from data_platform.resources.settings import PlatformSettings
 
     load_dotenv(project_root() / ".env", override=False)

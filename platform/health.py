@@ -51,7 +51,7 @@ def check_redis(url: str) -> str:
 
 
 def check_lake(settings: PlatformSettings) -> str:
-    from data_platform.resources.lake import LakeResource
+    from data_platform.resources.lake.resource import LakeResource
 
     LakeResource(url=settings.lake_url, s3_endpoint_url=settings.s3_endpoint_url).list_files("incidents")
     return f"reachable: {settings.lake_url}"

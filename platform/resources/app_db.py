@@ -13,8 +13,8 @@ from psycopg import sql
 from pydantic import Field
 
 from data_platform.resources.redaction import redact
-from data_platform.resources.warehouse_read import table_columns
-from data_platform.resources.warehouse_sql import TableRef
+from data_platform.resources.warehouse.read import table_columns
+from data_platform.resources.warehouse.sql import TableRef
 
 
 class SourceSchemaError(RuntimeError):

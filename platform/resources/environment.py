@@ -11,14 +11,14 @@ from typing import Any
 from dagster import EnvVar
 
 from data_platform.resources.app_db import AppDbResource
-from data_platform.resources.lake import LakeResource
-from data_platform.resources.lake_io_manager import LakeIOManager
+from data_platform.resources.lake.io_manager import LakeIOManager
+from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.rates_api import RatesApiResource
-from data_platform.resources.redis_store import RedisResource
+from data_platform.resources.redis.store import RedisResource
 from data_platform.resources.settings import PlatformSettings
 from data_platform.resources.spark import spark_resource
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_io_manager import WarehouseIOManager
+from data_platform.resources.warehouse.io_manager import WarehouseIOManager
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 
 def build_resources(settings: PlatformSettings) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dagster import (
     run_failure_sensor,
 )
 
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.redaction import redact
 from data_platform.resources.settings import SECRET_VARIABLES
 

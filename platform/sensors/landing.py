@@ -29,7 +29,7 @@ from dagster import (
 )
 
 from data_platform.assets.raw.events import LANDING_KEY, LANDING_PREFIX
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 

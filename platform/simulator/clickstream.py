@@ -8,7 +8,7 @@ from datetime import date
 
 from pyarrow import fs
 
-from data_platform.resources.filesystems import open_filesystem
+from data_platform.resources.lake.filesystems import open_filesystem
 
 PREFIX = "landing/clickstream"
 

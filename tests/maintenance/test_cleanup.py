@@ -11,7 +11,7 @@ from dagster import DagsterInstance, asset, materialize
 
 from data_platform.assets.maintenance.cleanup import instance_cleanup
 from data_platform.assets.maintenance.run_cleanup import compute_log_root
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 
 KB = 1024
 

@@ -23,9 +23,9 @@ from data_platform.assets.maintenance.retention import warehouse_archive
 from data_platform.assets.maintenance.retention_rules import rule_for
 from data_platform.assets.raw.clickstream import EVENTS
 from data_platform.cli import main
-from data_platform.resources.lake import LakeResource
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_read import Column
+from data_platform.resources.lake.resource import LakeResource
+from data_platform.resources.warehouse.read import Column
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 START, DAYS, KEEP = date(2026, 1, 1), 60, 30
 AS_OF = START + timedelta(days=DAYS)  # the run after day 60

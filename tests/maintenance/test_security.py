@@ -23,7 +23,7 @@ from data_platform.assets.partitions import daily_partitions
 from data_platform.assets.raw import build_raw_assets
 from data_platform.health import report, run_checks
 from data_platform.resources.environment import build_resources
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.settings import PlatformSettings
 from data_platform.sensors.incidents import build_incident_sensor
 from data_platform.simulator.run import SimulationConfig, simulate

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -4,7 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data_platform.resources.filesystems import open_filesystem
+from data_platform.resources.lake.filesystems import open_filesystem
 
 
 def test_local_folder(tmp_path: Path) -> None:

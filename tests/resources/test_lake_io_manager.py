@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from data_platform.resources.lake import LakeResource
-from data_platform.resources.lake_io_manager import LakeIOManager
+from data_platform.resources.lake.io_manager import LakeIOManager
+from data_platform.resources.lake.resource import LakeResource
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-08")
 SEEN: dict[str, object] = {}

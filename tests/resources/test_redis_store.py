@@ -7,15 +7,15 @@ import itertools
 import pytest
 import redis
 
-from data_platform.resources import redis_versions as rv
-from data_platform.resources.redis_pointers import (
+from data_platform.resources.redis import versions as rv
+from data_platform.resources.redis.pointers import (
     RollbackError,
     count_keys,
     read_current,
     read_version,
     rollback,
 )
-from data_platform.resources.redis_store import (
+from data_platform.resources.redis.store import (
     RedisResource,
     VersionedHashStore,
     VersionMismatchError,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 DAY = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -25,8 +25,8 @@ WRITER = """
 import os, sys, time
 from datetime import UTC, datetime, timedelta
 import pyarrow as pa
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_engine import WarehouseEngine
+from data_platform.resources.warehouse.resource import WarehouseResource
+from data_platform.resources.warehouse.engine import WarehouseEngine
 
 url, schema, tag, rows, release = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 day = datetime(2026, 1, 1, tzinfo=UTC)

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 from psycopg import sql
 
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_engine import SchemaDriftError, WarehouseEngine
+from data_platform.resources.warehouse.engine import SchemaDriftError, WarehouseEngine
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 DAY = datetime(2026, 1, 1, tzinfo=UTC)
 

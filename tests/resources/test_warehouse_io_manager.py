@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_io_manager import WarehouseIOManager
+from data_platform.resources.warehouse.io_manager import WarehouseIOManager
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-06")
 

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data_platform.resources.filesystems import open_filesystem
-from data_platform.resources.warehouse_plan import (
+from data_platform.resources.lake.filesystems import open_filesystem
+from data_platform.resources.warehouse.plan import (
     CopyIn,
     Plan,
     WriteSpec,
@@ -18,8 +18,8 @@ from data_platform.resources.warehouse_plan import (
     plan_partition_write,
     plan_replace,
 )
-from data_platform.resources.warehouse_redshift import staged_parquet
-from data_platform.resources.warehouse_sql import REDSHIFT, TableRef, create_table
+from data_platform.resources.warehouse.redshift import staged_parquet
+from data_platform.resources.warehouse.sql import REDSHIFT, TableRef, create_table
 
 ROLE = "arn:aws:iam::123456789012:role/copy"
 S3_URI = "s3://stage/raw/events/abc.parquet"

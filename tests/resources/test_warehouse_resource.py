@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from data_platform.resources.redaction import redact
-from data_platform.resources.warehouse import WarehouseResource, conninfo
+from data_platform.resources.warehouse.resource import WarehouseResource, conninfo
 
 
 def test_dialect_from_the_url() -> None:

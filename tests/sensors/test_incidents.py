@@ -19,7 +19,7 @@ from dagster import (
 )
 
 from data_platform.assets.partitions import daily_partitions
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 from data_platform.sensors.incidents import SENSOR_NAME, build_incident_sensor
 
 PASSWORD = "Hunter2-not-for-reports"

@@ -14,7 +14,7 @@ from dagster import AssetSpec, Definitions, build_sensor_context, instance_for_t
 
 from data_platform.assets.partitions import daily_partitions
 from data_platform.assets.raw.events import LANDING_KEY
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 from data_platform.sensors.landing import EVENTS_ASSETS, build_landing_sensor
 
 START = date(2026, 1, 1)

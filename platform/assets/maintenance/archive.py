@@ -23,11 +23,11 @@ from data_platform.assets.maintenance.retention_rules import (
     archive_folder,
 )
 from data_platform.assets.partitions import day_window
-from data_platform.resources.lake import LakeResource
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_plan import WriteSpec, lock
-from data_platform.resources.warehouse_read import Column, select_expression, table_columns
-from data_platform.resources.warehouse_sql import REDSHIFT, delete_window
+from data_platform.resources.lake.resource import LakeResource
+from data_platform.resources.warehouse.plan import WriteSpec, lock
+from data_platform.resources.warehouse.read import Column, select_expression, table_columns
+from data_platform.resources.warehouse.resource import WarehouseResource
+from data_platform.resources.warehouse.sql import REDSHIFT, delete_window
 
 
 class ArchiveMismatchError(RuntimeError):

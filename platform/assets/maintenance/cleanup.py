@@ -22,7 +22,7 @@ from data_platform.assets.maintenance.run_cleanup import (
     delete_runs_before,
     folder_bytes,
 )
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.settings import data_dir
 
 MB = 1024 * 1024

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from data_platform.assets.maintenance.archive import read_archive
 from data_platform.assets.maintenance.retention_rules import DAY_COLUMNS, RetentionRule, table_ref
 from data_platform.assets.partitions import day_window
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.settings import PlatformSettings
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_read import JSON_TYPES, table_columns
+from data_platform.resources.warehouse.read import JSON_TYPES, table_columns
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 
 @dataclass

@@ -15,9 +15,9 @@ from data_platform.assets.maintenance.retention_rules import (
     RetentionRule,
     rules_from,
 )
-from data_platform.resources.lake import LakeResource
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_read import table_columns
+from data_platform.resources.lake.resource import LakeResource
+from data_platform.resources.warehouse.read import table_columns
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 GROUP = "maintenance"
 OWNERS = ["team:data-engineering"]

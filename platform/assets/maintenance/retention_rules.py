@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from data_platform.resources.warehouse_sql import TableRef
+from data_platform.resources.warehouse.sql import TableRef
 
 # The column that dates each row, per table that may be archived by day.
 DAY_COLUMNS = {

@@ -7,11 +7,11 @@ from psycopg import sql
 
 from data_platform.assets.production import conventions as c
 from data_platform.assets.production.serving_summary import SOURCE, TARGET, serving_window
-from data_platform.resources import redis_versions as rv
 from data_platform.resources.app_db import AppDbResource
-from data_platform.resources.redis_pointers import count_keys
-from data_platform.resources.redis_store import RedisResource
-from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.redis import versions as rv
+from data_platform.resources.redis.pointers import count_keys
+from data_platform.resources.redis.store import RedisResource
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 SUMMED = ("sessions", "unique_users", "paid_users", "gross_revenue_usd", "net_revenue_usd")
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import psycopg
 from psycopg import sql
 
-from data_platform.resources.warehouse_sql import TableRef
+from data_platform.resources.warehouse.sql import TableRef
 
 FIELDS = ("sessions_7d", "orders_30d", "revenue_30d_usd", "last_seen_at", "channel")
 EVENTS, ORDERS = TableRef("raw", "events"), TableRef("raw", "orders")

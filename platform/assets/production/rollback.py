@@ -4,8 +4,8 @@ import redis as redis_client
 from dagster import OpExecutionContext, job, op
 
 from data_platform.assets.production.conventions import FEATURE_NAMESPACE
-from data_platform.resources.redis_pointers import rollback
-from data_platform.resources.redis_store import RedisResource
+from data_platform.resources.redis.pointers import rollback
+from data_platform.resources.redis.store import RedisResource
 
 
 def rollback_user_features(client: redis_client.Redis) -> str:

@@ -14,9 +14,9 @@ from psycopg import sql
 
 from data_platform.assets.production import conventions as c
 from data_platform.resources.app_db import AppDbResource
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_read import read_table, table_columns
-from data_platform.resources.warehouse_sql import POSTGRES, TableRef, create_table, idents
+from data_platform.resources.warehouse.read import read_table, table_columns
+from data_platform.resources.warehouse.resource import WarehouseResource
+from data_platform.resources.warehouse.sql import POSTGRES, TableRef, create_table, idents
 
 SOURCE = TableRef("analytics", "channel_summary")
 TARGET = TableRef("serving", "channel_summary")

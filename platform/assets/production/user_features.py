@@ -19,9 +19,9 @@ from dagster import (
 from data_platform.assets.partitions import partition_days
 from data_platform.assets.production import conventions as c
 from data_platform.assets.production.feature_sql import FIELDS, count_users, stream_features
-from data_platform.resources.redis_pointers import count_keys
-from data_platform.resources.redis_store import RedisResource, VersionWrite
-from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.redis.pointers import count_keys
+from data_platform.resources.redis.store import RedisResource, VersionWrite
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 MATCHES_WAREHOUSE = "version_matches_warehouse"
 RAW_DEPS = [["raw", "events"], ["raw", "orders"], ["raw", "users"], ["raw", "exchange_rates"]]

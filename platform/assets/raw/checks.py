@@ -20,7 +20,7 @@ from dagster import (
 )
 from psycopg import sql
 
-from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 # Partitioned checks read exactly the window a run wrote; Dagster marks them as preview.
 warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*", category=PreviewWarning)

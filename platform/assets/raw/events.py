@@ -30,7 +30,7 @@ from dagster_pyspark import PySparkResource
 from data_platform.assets.partitions import partition_days
 from data_platform.assets.raw import conventions as c
 from data_platform.assets.raw.clickstream import process_clickstream
-from data_platform.resources.lake import LakeResource
+from data_platform.resources.lake.resource import LakeResource
 
 LANDING_KEY = ["lake", "clickstream_landing"]
 LANDING_PREFIX = "landing/clickstream"

@@ -19,9 +19,9 @@ from dagster import (
 )
 from psycopg import sql
 
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_read import Column, select_expression
-from data_platform.resources.warehouse_sql import REDSHIFT
+from data_platform.resources.warehouse.read import Column, select_expression
+from data_platform.resources.warehouse.resource import WarehouseResource
+from data_platform.resources.warehouse.sql import REDSHIFT
 
 KEY = ["analytics", "experiment_exposures"]
 SCHEMA = pa.schema([

@@ -25,7 +25,7 @@ from dagster import (
 from data_platform.assets.summary.model_checks import check_specs, run_checks
 from data_platform.assets.summary.model_file import DEFAULT_OWNER, SCHEMA, ModelError, SqlModel
 from data_platform.assets.summary.model_write import write_full_refresh, write_window
-from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 GROUP = "summary"
 KINDS = {"sql", "postgres", "redshift"}

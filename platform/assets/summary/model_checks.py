@@ -19,7 +19,7 @@ from psycopg import sql
 
 from data_platform.assets.summary.model_file import SCHEMA, SqlModel
 from data_platform.assets.summary.sql_text import to_psycopg
-from data_platform.resources.warehouse_sql import TableRef, idents
+from data_platform.resources.warehouse.sql import TableRef, idents
 
 Window = tuple[datetime, datetime] | None
 SAMPLE_ROWS = 5

@@ -16,9 +16,9 @@ from psycopg import sql
 from data_platform.assets.summary.model_file import SCHEMA, SqlModel
 from data_platform.assets.summary.post_steps import POST_STEPS
 from data_platform.assets.summary.sql_text import to_psycopg
-from data_platform.resources.warehouse_engine import check_columns
-from data_platform.resources.warehouse_read import table_columns
-from data_platform.resources.warehouse_sql import (
+from data_platform.resources.warehouse.engine import check_columns
+from data_platform.resources.warehouse.read import table_columns
+from data_platform.resources.warehouse.sql import (
     POSTGRES,
     TableRef,
     create_schema,

@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 from scipy.stats import norm
 
-from data_platform.resources.warehouse_sql import TableRef
+from data_platform.resources.warehouse.sql import TableRef
 
 PostStep = Callable[[psycopg.Connection, TableRef, Sequence[str]], int]
 

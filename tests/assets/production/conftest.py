@@ -9,8 +9,8 @@ from production_rows import load_raw
 from psycopg import sql
 
 from data_platform.resources.app_db import AppDbResource
-from data_platform.resources.redis_store import RedisResource
-from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.redis.store import RedisResource
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 
 def fresh_database(server_url: str, marker: str, name: str) -> str:

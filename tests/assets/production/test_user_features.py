@@ -12,9 +12,9 @@ from data_platform.assets.production import rollback_user_features, rollback_use
 from data_platform.assets.production.checks import pointer_names_complete_version
 from data_platform.assets.production.user_features import build_user_features
 from data_platform.local.processes import free_port
-from data_platform.resources import redis_versions as rv
-from data_platform.resources.redis_pointers import read_current, read_version
-from data_platform.resources.redis_store import RedisResource, RedisUnavailableError
+from data_platform.resources.redis import versions as rv
+from data_platform.resources.redis.pointers import read_current, read_version
+from data_platform.resources.redis.store import RedisResource, RedisUnavailableError
 
 PARTITIONS = DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 ASSET = build_user_features(PARTITIONS)

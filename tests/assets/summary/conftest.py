@@ -18,7 +18,7 @@ from dagster import DailyPartitionsDefinition
 from harness import RAW_DDL
 from psycopg import sql
 
-from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 PARTITIONS = DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 CHECKOUT, BANNER = "checkout_button", "free_shipping_banner"

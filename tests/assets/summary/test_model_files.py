@@ -12,7 +12,7 @@ from data_platform.assets.summary import build_summary_assets
 from data_platform.assets.summary.model_assets import models_folder
 from data_platform.assets.summary.model_file import ModelError, load_model, load_models
 from data_platform.assets.summary.sql_text import SqlError, parse_select, to_psycopg
-from data_platform.resources.warehouse import WarehouseResource
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 NEW_MODEL = """\
 -- description: Events per day and page type.

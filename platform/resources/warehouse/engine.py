@@ -17,18 +17,18 @@ import pandas as pd
 import psycopg
 import pyarrow as pa
 
-from data_platform.resources.warehouse_arrow import check_window, to_arrow
-from data_platform.resources.warehouse_executor import Hook, execute
-from data_platform.resources.warehouse_plan import (
+from data_platform.resources.warehouse.arrow import check_window, to_arrow
+from data_platform.resources.warehouse.executor import Hook, execute
+from data_platform.resources.warehouse.plan import (
     Plan,
     WriteSpec,
     plan_merge,
     plan_partition_write,
     plan_replace,
 )
-from data_platform.resources.warehouse_read import read_table, table_columns
-from data_platform.resources.warehouse_redshift import staged_parquet
-from data_platform.resources.warehouse_sql import (
+from data_platform.resources.warehouse.read import read_table, table_columns
+from data_platform.resources.warehouse.redshift import staged_parquet
+from data_platform.resources.warehouse.sql import (
     POSTGRES,
     REDSHIFT,
     TableRef,

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_platform.resources.filesystems import open_filesystem
-from data_platform.resources.warehouse_sql import TableRef
+from data_platform.resources.lake.filesystems import open_filesystem
+from data_platform.resources.warehouse.sql import TableRef
 
 
 def staged_key(ref: TableRef) -> str:

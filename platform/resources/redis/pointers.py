@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from data_platform.resources import redis_versions as rv
+from data_platform.resources.redis import versions as rv
 
 
 class RollbackError(RuntimeError):

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from pyarrow import fs
 from pydantic import PrivateAttr
 
-from data_platform.resources.filesystems import open_filesystem
+from data_platform.resources.lake.filesystems import open_filesystem
 
 # Snappy: fast to write and read, and every reader downstream (Spark, Redshift COPY) takes it.
 PARQUET_COMPRESSION = "snappy"

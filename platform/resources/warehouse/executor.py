@@ -8,9 +8,9 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql
 
-from data_platform.resources.warehouse_arrow import csv_chunks
-from data_platform.resources.warehouse_plan import CopyIn, Plan, Step
-from data_platform.resources.warehouse_sql import idents
+from data_platform.resources.warehouse.arrow import csv_chunks
+from data_platform.resources.warehouse.plan import CopyIn, Plan, Step
+from data_platform.resources.warehouse.sql import idents
 
 Hook = Callable[[psycopg.Connection], None]
 

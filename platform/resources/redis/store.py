@@ -19,9 +19,9 @@ import redis
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from data_platform.resources import redis_versions as rv
 from data_platform.resources.redaction import redact
-from data_platform.resources.redis_resp import BATCH_COMMANDS, BulkHashWriter, BulkResult
+from data_platform.resources.redis import versions as rv
+from data_platform.resources.redis.resp import BATCH_COMMANDS, BulkHashWriter, BulkResult
 
 
 class RedisUnavailableError(ConnectionError):

@@ -9,8 +9,8 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql
 
-from data_platform.resources.warehouse_arrow import arrow_type, from_rows
-from data_platform.resources.warehouse_sql import REDSHIFT, TableRef
+from data_platform.resources.warehouse.arrow import arrow_type, from_rows
+from data_platform.resources.warehouse.sql import REDSHIFT, TableRef
 
 FETCH_ROWS = 50_000
 JSON_TYPES = ("jsonb", "json", "super")

@@ -12,8 +12,8 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from data_platform.resources.lake import LakeResource, WriteInfo
-from data_platform.resources.lake_tables import split_by_day, to_arrow
+from data_platform.resources.lake.resource import LakeResource, WriteInfo
+from data_platform.resources.lake.tables import split_by_day, to_arrow
 
 PART_FILE = "part-00000.parquet"
 

@@ -14,8 +14,8 @@ import dagster as dg
 import psycopg
 
 from data_platform.resources.redaction import redact
-from data_platform.resources.warehouse_engine import WarehouseEngine
-from data_platform.resources.warehouse_sql import POSTGRES, REDSHIFT
+from data_platform.resources.warehouse.engine import WarehouseEngine
+from data_platform.resources.warehouse.sql import POSTGRES, REDSHIFT
 
 SCHEMES = {"postgresql": POSTGRES, "postgres": POSTGRES, "redshift": REDSHIFT}
 

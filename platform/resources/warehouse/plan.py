@@ -15,7 +15,7 @@ from datetime import datetime
 import pyarrow as pa
 from psycopg import sql
 
-from data_platform.resources.warehouse_sql import (
+from data_platform.resources.warehouse.sql import (
     POSTGRES,
     REDSHIFT,
     TableRef,

@@ -16,9 +16,9 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from data_platform.resources.warehouse import WarehouseResource
-from data_platform.resources.warehouse_arrow import check_window, to_arrow
-from data_platform.resources.warehouse_engine import WarehouseEngine, WriteStats
+from data_platform.resources.warehouse.arrow import check_window, to_arrow
+from data_platform.resources.warehouse.engine import WarehouseEngine, WriteStats
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 WRITE_MODES = ("partition", "replace", "merge")
 PREVIEW_ROWS = 5
