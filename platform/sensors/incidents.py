@@ -21,6 +21,7 @@ from dagster import (
 )
 
 from data_platform.resources.lake.resource import LakeResource
+from data_platform.sensors.check_failures import failed_checks
 from data_platform.resources.redaction import redact
 from data_platform.resources.settings import SECRET_VARIABLES
 
@@ -95,6 +96,7 @@ def incident_report(context: RunFailureSensorContext, ui_url: str) -> dict:
         "failed_assets": failed_assets,
         "failed_steps": [error["step"] for error in errors],
         "errors": errors,
+        "failed_checks": failed_checks(context.instance, run.run_id, scrub),
         "failed_at": failed_at(context).isoformat(timespec="seconds"),
         "run_url": f"{ui_url.rstrip('/')}/runs/{run.run_id}",
     }

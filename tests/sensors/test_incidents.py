@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
     AssetExecutionContext,
     DagsterInstance,
+    MetadataValue,
     asset,
+    asset_check,
     build_run_status_sensor_context,
     instance_for_test,
     materialize,
@@ -114,3 +118,31 @@ def test_a_slack_outage_still_leaves_the_report(failed, tmp_path: Path, webhook:
     Webhook.status = 500
     report, _ = report_after(failed, LakeResource(url=(tmp_path / "lake").as_uri()), webhook)
     assert report["partition"] == "2026-01-05" and len(Webhook.received) == 1
+
+
+@asset(key=["lake", "checked"])
+def checked() -> int:
+    """Writes fine; its blocking check then finds bad rows."""
+    return 1
+
+
+@asset_check(asset=checked, name="input_contract", blocking=True)
+def checked_contract() -> AssetCheckResult:
+    return AssetCheckResult(passed=False, severity=AssetCheckSeverity.ERROR, description="- status = 'cancelled'",
+                            metadata={"offending_order_ids": MetadataValue.json([7, 9])})  # fmt: skip
+
+
+@asset(key=["raw", "after_checked"], deps=[checked])
+def after_checked() -> None:
+    """Never runs: the blocking check above fails."""
+
+
+def test_a_failed_blocking_check_is_in_the_report(tmp_path: Path) -> None:
+    with instance_for_test() as instance:
+        result = materialize([checked, checked_contract, after_checked], instance=instance, raise_on_error=False)
+        assert not result.success
+        report, _ = report_after((instance, result), LakeResource(url=(tmp_path / "lake").as_uri()), None)
+    assert report["failed_checks"] == [{
+        "asset": "lake/checked", "check": "input_contract", "partition": None,
+        "description": "- status = 'cancelled'", "metadata": {"offending_order_ids": "[7, 9]"},
+    }]  # fmt: skip

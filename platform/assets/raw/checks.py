@@ -20,6 +20,7 @@ from dagster import (
 )
 from psycopg import sql
 
+from data_platform.assets.raw.input_contracts import build_input_contract_checks
 from data_platform.resources.warehouse.resource import WarehouseResource
 
 # Partitioned checks read exactly the window a run wrote; Dagster marks them as preview.
@@ -98,4 +99,5 @@ def _check(rules: TableRules, partitions: DailyPartitionsDefinition) -> AssetChe
 
 
 def build_raw_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecksDefinition]:
-    return [_check(rules, partitions) for rules in RULES]
+    """Input contracts on the app-DB extracts (before the load), output checks on the raw tables."""
+    return [*build_input_contract_checks(partitions), *(_check(rules, partitions) for rules in RULES)]
