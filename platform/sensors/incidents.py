@@ -21,9 +21,9 @@ from dagster import (
 )
 
 from data_platform.resources.lake.resource import LakeResource
-from data_platform.sensors.check_failures import failed_checks
 from data_platform.resources.redaction import redact
 from data_platform.resources.settings import SECRET_VARIABLES
+from data_platform.sensors.check_failures import failed_checks
 
 SENSOR_NAME = "incident_report_sensor"
 # Values that must never appear in a report, whatever shape an error message gives them.
