@@ -27,7 +27,10 @@ from data_platform.local.processes import (
 )
 
 HOST = "127.0.0.1"
-DATABASES = ("warehouse", "app")
+# `dagster` holds the Dagster instance: runs, event logs and schedules.
+DATABASES = ("warehouse", "app", "dagster")
+# Redis database numbers: features in 0, the celery broker and results in 1.
+FEATURES_DB, BROKER_DB = 0, 1
 DEFAULT_PORTS = {"redis": 6390, "rates": 8765}
 
 
@@ -126,7 +129,9 @@ class LocalStack:
             "PLATFORM_LAKE_URL": (self.data_dir / "lake").as_uri(),
             "PLATFORM_WAREHOUSE_URL": f"{server}/warehouse?{query}",
             "PLATFORM_APP_DB_URL": f"{server}/app?{query}",
-            "PLATFORM_REDIS_URL": f"redis://{HOST}:{ports['redis']}/0",
+            "PLATFORM_REDIS_URL": f"redis://{HOST}:{ports['redis']}/{FEATURES_DB}",
+            "PLATFORM_DAGSTER_PG_URL": f"{server}/dagster?{query}",
+            "PLATFORM_CELERY_BROKER_URL": f"redis://{HOST}:{ports['redis']}/{BROKER_DB}",
             "PLATFORM_RATES_API_URL": f"http://{HOST}:{ports['rates']}",
         }
 

@@ -20,7 +20,10 @@ SECRET_VARIABLES = (
     "PLATFORM_WAREHOUSE_URL",
     "PLATFORM_APP_DB_URL",
     "PLATFORM_REDIS_URL",
+    "PLATFORM_DAGSTER_PG_URL",
+    "PLATFORM_CELERY_BROKER_URL",
 )
+EXECUTORS = ("multiprocess", "in_process", "celery")
 
 
 def project_root() -> Path:
@@ -35,12 +38,13 @@ def data_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def ensure_dagster_home() -> Path:
-    """DAGSTER_HOME, defaulting to `<data>/dagster_home` for the local deployment."""
+    """DAGSTER_HOME, defaulting to `<data>/dagster_home` for the local deployment, with the
+    repository's dagster.yaml in it (refreshed when the repository's copy changed)."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(data_dir() / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
-    instance_settings = project_root() / "dagster.yaml"
-    if not (home / "dagster.yaml").exists() and instance_settings.exists():
-        shutil.copyfile(instance_settings, home / "dagster.yaml")
+    source, target = project_root() / "dagster.yaml", home / "dagster.yaml"
+    if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+        shutil.copyfile(source, target)
     return home
 
 
@@ -61,9 +65,11 @@ class PlatformSettings:
     ui_url: str
     # How often sensors tick; tests shorten it, deployments keep Dagster's usual 30 s.
     sensor_interval_seconds: int = 30
-    # `multiprocess` (a process per step) or `in_process` (one process per run: quicker to
-    # start on a small machine, one Spark session per run).
+    # `multiprocess` (a process per step), `in_process` (one process per run: quicker to
+    # start on a small machine, one Spark session per run) or `celery` (steps on workers).
     executor: str = "multiprocess"
+    # The celery broker and result backend (a Redis database apart from the features).
+    celery_broker_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -89,6 +95,7 @@ class PlatformSettings:
             ui_url=get("PLATFORM_UI_URL") or "http://127.0.0.1:3000",
             sensor_interval_seconds=int(get("PLATFORM_SENSOR_INTERVAL_SECONDS") or 30),
             executor=_executor(get("PLATFORM_EXECUTOR") or "multiprocess"),
+            celery_broker_url=get("PLATFORM_CELERY_BROKER_URL"),
         )
 
     def missing(self) -> list[str]:
@@ -103,6 +110,6 @@ class PlatformSettings:
 
 
 def _executor(name: str) -> str:
-    if name not in ("multiprocess", "in_process"):
-        raise ValueError(f"PLATFORM_EXECUTOR must be 'multiprocess' or 'in_process', not {name!r}")
+    if name not in EXECUTORS:
+        raise ValueError(f"PLATFORM_EXECUTOR must be one of {', '.join(EXECUTORS)}, not {name!r}")
     return name

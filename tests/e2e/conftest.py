@@ -1,7 +1,7 @@
 """The real servers for end-to-end tests: dagster-webserver and dagster-daemon on 127.0.0.1.
 
-They run against a temporary DAGSTER_HOME (the repo's dagster.yaml), a fresh warehouse and
-app database pair, and a temporary lake holding simulated sources. The newest day's landing
+They run against a temporary DAGSTER_HOME (the repo's dagster.yaml, so the instance lives in a
+fresh PostgreSQL database of the test stack), a fresh warehouse and app database pair, and a temporary lake holding simulated sources. The newest day's landing
 folder is held back so a test can drop it in and watch the sensors react.
 """
 
@@ -38,6 +38,7 @@ def platform(make_database, stack_env: dict[str, str], tmp_path_factory: pytest.
         "PLATFORM_LAKE_URL": lake.as_uri(),
         "PLATFORM_WAREHOUSE_URL": warehouse_url,
         "PLATFORM_APP_DB_URL": app_db_url,
+        "PLATFORM_DAGSTER_PG_URL": make_database("e2e_dagster"),
         "PLATFORM_START_DATE": platform.empty_day.isoformat(),
         "PLATFORM_SPARK_MASTER": "local[1]",
         # A Redis database of its own: production writes feature versions and the pointer.
@@ -64,8 +65,10 @@ def servers(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
     }
     # Create the instance's storage first: two servers creating it at once race on its schema.
-    with DagsterInstance.from_config(str(home)):
-        pass
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLATFORM_DAGSTER_PG_URL", platform.env["PLATFORM_DAGSTER_PG_URL"])
+        with DagsterInstance.from_config(str(home)):
+            pass
     running = Servers(port, home)
     try:
         for name, command in commands.items():

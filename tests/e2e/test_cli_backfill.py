@@ -26,7 +26,8 @@ def cli_env(make_database, stack_env: dict[str, str], tmp_path_factory: pytest.T
     env = {key: value for key, value in os.environ.items() if not key.startswith("PLATFORM_")}
     env.update(stack_env, DAGSTER_HOME=str(home), PLATFORM_START_DATE="2026-01-01", PLATFORM_EXECUTOR="in_process",
                PLATFORM_LAKE_URL=tmp_path_factory.mktemp("cli-lake").as_uri(),
-               PLATFORM_WAREHOUSE_URL=make_database("cli_wh"), PLATFORM_APP_DB_URL=make_database("cli_app"))
+               PLATFORM_WAREHOUSE_URL=make_database("cli_wh"), PLATFORM_APP_DB_URL=make_database("cli_app"),
+               PLATFORM_DAGSTER_PG_URL=make_database("cli_dagster"))
     return env
 
 
@@ -42,10 +43,11 @@ def rate_days(env: dict[str, str]) -> list[date]:
             "SELECT rate_date FROM raw.exchange_rates WHERE currency = 'KRW' ORDER BY 1").fetchall()]
 
 
-def test_a_partition_range_is_one_run(cli_env: dict[str, str]) -> None:
+def test_a_partition_range_is_one_run(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     done = materialize(cli_env, "--partition-range", "2026-01-01...2026-01-05")
     assert done.returncode == 0, done.stderr[-3000:]
     assert rate_days(cli_env) == [date(2026, 1, day) for day in range(1, 6)]
+    monkeypatch.setenv("PLATFORM_DAGSTER_PG_URL", cli_env["PLATFORM_DAGSTER_PG_URL"])
     with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
         runs = instance.get_runs()
         assert len(runs) == 1
