@@ -51,12 +51,13 @@ def child(day: str, runs: int = 1) -> dict:
     from dagster import AssetSelection, DagsterInstance, materialize
 
     from data_platform.assets.partitions import daily_partitions
-    from data_platform.assets.raw import build_raw_assets
+    from data_platform.assets.raw import raw_definitions
     from data_platform.resources.environment import build_resources
     from data_platform.resources.settings import PlatformSettings
 
     settings = PlatformSettings.from_env()
-    assets = build_raw_assets(daily_partitions(settings.start_date))
+    raw = raw_definitions(daily_partitions(settings.start_date))
+    assets = [*raw.assets, *raw.asset_checks]
     resources, instance = build_resources(settings), DagsterInstance.ephemeral()
     selection = AssetSelection.assets(["lake", "events"], ["raw", "events"])
     _start_spark(settings.spark_master)

@@ -1,45 +1,55 @@
-"""The code location: assembles assets, checks, resources, sensors and schedules."""
+"""The code location: assembles each layer's definitions with the resources of one environment.
 
-from dagster import AssetChecksDefinition, Definitions, in_process_executor, map_asset_specs
+Every layer has one builder returning its own `Definitions`, merged here with
+`Definitions.merge`. Builders rather than module-level definitions because the daily
+partitions start at `PLATFORM_START_DATE`, which is known only from the settings read when
+definitions are built, never at import (tests build definitions for their own start date
+without reloading modules). Assets themselves are module-level; a builder only puts its
+layer's daily assets on that calendar. Factories remain only for families generated from
+data: app tables, analyst SQL models, per-table checks.
+"""
 
-from data_platform.assets.maintenance import build_maintenance_definitions
+import warnings
+
+from dagster import BetaWarning, PreviewWarning
+
+# Deliberate uses of features Dagster labels beta or preview: single-run backfills,
+# late-arrival partition mappings, partitioned checks, mapping specs over definitions. Set
+# once, here, before the layers are imported (their module-level assets use them).
+for category, feature in [
+    (BetaWarning, "backfill_policy|allow_nonexistent_upstream_partitions"),
+    (PreviewWarning, "partitions_def on an AssetCheckSpec|map_asset_specs|map_resolved_asset_specs"),
+]:
+    warnings.filterwarnings("ignore", message=f".*({feature}).*", category=category)
+
+from dagster import Definitions, in_process_executor
+
+from data_platform.assets.maintenance import maintenance_definitions
 from data_platform.assets.partitions import daily_partitions
-from data_platform.assets.production import build_production_assets, rollback_user_features_job
-from data_platform.assets.raw import build_raw_assets
-from data_platform.assets.summary import build_summary_assets
+from data_platform.assets.production import production_definitions
+from data_platform.assets.raw import raw_definitions
+from data_platform.assets.summary import summary_definitions
 from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
-from data_platform.sensors.automation import build_automation_sensor, follow_upstream
-from data_platform.sensors.incidents import build_incident_sensor
-from data_platform.sensors.landing import build_landing_sensor
-from data_platform.sensors.schedules import build_schedules
+from data_platform.sensors import automation_definitions
+from data_platform.sensors.automation import follow_upstream
 
 
 def build_definitions(settings: PlatformSettings) -> Definitions:
     """Every layer, its checks, resources, sensors and schedules for one environment."""
     partitions = daily_partitions(settings.start_date)
-    layers = [
-        *build_raw_assets(partitions),
-        *build_summary_assets(partitions),
-        *build_production_assets(partitions),
-    ]
-    checks = [d for d in layers if isinstance(d, AssetChecksDefinition)]
-    maintenance, maintenance_jobs, maintenance_schedules = build_maintenance_definitions()
-    return Definitions(
-        assets=[*map_asset_specs(follow_upstream, [d for d in layers if d not in checks]), *maintenance],
-        asset_checks=checks,
-        jobs=[rollback_user_features_job, *maintenance_jobs],
-        resources=build_resources(settings),
-        executor=in_process_executor if settings.executor == "in_process" else None,
-        schedules=[*build_schedules(partitions), *maintenance_schedules],
-        sensors=[
-            build_landing_sensor(partitions, settings.sensor_interval_seconds),
-            build_incident_sensor(
-                settings.ui_url, settings.slack_webhook_url, settings.sensor_interval_seconds
-            ),
-            build_automation_sensor(settings.sensor_interval_seconds),
-        ],
+    layers = Definitions.merge(
+        raw_definitions(partitions),
+        summary_definitions(partitions),
+        production_definitions(partitions),
+        maintenance_definitions(),
+        automation_definitions(settings, partitions),
+        Definitions(
+            resources=build_resources(settings),
+            executor=in_process_executor if settings.executor == "in_process" else None,
+        ),
     )
+    return layers.map_asset_specs(func=follow_upstream)
 
 
 defs = build_definitions(PlatformSettings.from_env())

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
-from dagster import AssetExecutionContext, DailyPartitionsDefinition
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    AssetSpec,
+    DailyPartitionsDefinition,
+    map_asset_specs,
+)
 
 
 def daily_partitions(start: date) -> DailyPartitionsDefinition:
@@ -22,3 +29,15 @@ def partition_days(context: AssetExecutionContext) -> list[date]:
     window = context.partition_time_window
     first, last = window.start.date(), window.end.date()
     return [first + timedelta(days=i) for i in range((last - first).days)]
+
+
+def on_calendar(
+    partitions: DailyPartitionsDefinition, assets: Iterable[AssetsDefinition | AssetSpec]
+) -> list[AssetsDefinition | AssetSpec]:
+    """The daily assets on the platform's partitions.
+
+    Daily assets are declared at module level without partitions: the first day comes from
+    the settings (`PLATFORM_START_DATE`), read when definitions are built, never at import.
+    Each layer's builder puts its daily assets on the calendar here, in one place.
+    """
+    return list(map_asset_specs(lambda spec: spec.replace_attributes(partitions_def=partitions), assets))

@@ -19,7 +19,7 @@ from dagster import (
 from psycopg import sql
 
 from data_platform.assets.partitions import daily_partitions
-from data_platform.assets.raw import build_raw_assets
+from data_platform.assets.raw import raw_definitions
 from data_platform.resources.environment import build_resources
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.settings import PlatformSettings
@@ -41,8 +41,9 @@ class Shop:
     def run(self, *keys: list[str], resources: dict | None = None, day: date = DAY) -> ExecuteInProcessResult:
         """Materialize `keys` for `day` on a fresh instance with the platform's resources."""
         settings = PlatformSettings.from_env()
+        raw = raw_definitions(daily_partitions(settings.start_date))
         return materialize(
-            build_raw_assets(daily_partitions(settings.start_date)),
+            [*raw.assets, *raw.asset_checks],
             resources={**build_resources(settings), **(resources or {})},
             instance=self.instance, selection=AssetSelection.assets(*keys),
             partition_key=day.isoformat(), raise_on_error=False,

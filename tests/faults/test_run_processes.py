@@ -23,13 +23,14 @@ RUN = """
 import os, sys, time
 from dagster import AssetSelection, DagsterInstance, materialize
 from data_platform.assets.partitions import daily_partitions
-from data_platform.assets.raw import build_raw_assets
+from data_platform.assets.raw import raw_definitions
 from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
 
 go, day, keys = sys.argv[1], sys.argv[2], [k.split("/") for k in sys.argv[3:]]
 settings = PlatformSettings.from_env()
-assets = build_raw_assets(daily_partitions(settings.start_date))
+raw = raw_definitions(daily_partitions(settings.start_date))
+assets = [*raw.assets, *raw.asset_checks]
 print("READY", flush=True)
 while not os.path.exists(go):
     time.sleep(0.01)

@@ -20,7 +20,7 @@ from dagster import AssetSelection, DagsterInstance, build_run_status_sensor_con
 from psycopg import sql
 
 from data_platform.assets.partitions import daily_partitions
-from data_platform.assets.raw import build_raw_assets
+from data_platform.assets.raw import raw_definitions
 from data_platform.health import report, run_checks
 from data_platform.resources.environment import build_resources
 from data_platform.resources.lake.resource import LakeResource
@@ -94,7 +94,8 @@ def test_no_secret_in_logs_metadata_reports_or_health(secret_stack, tmp_path: Pa
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     simulate(SimulationConfig(start=DAY, days=1, scale=0.05), secret_stack["app"], lake_dir.as_uri())
     settings = PlatformSettings.from_env()
-    assets = build_raw_assets(daily_partitions(settings.start_date))
+    raw = raw_definitions(daily_partitions(settings.start_date))
+    assets = [*raw.assets, *raw.asset_checks]
     lake = LakeResource(url=lake_dir.as_uri())
     sensor = build_incident_sensor("http://127.0.0.1:3000", None)
     with DagsterInstance.local_temp(str(home)) as instance:

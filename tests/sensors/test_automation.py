@@ -17,8 +17,8 @@ from dagster import (
 )
 
 from data_platform.assets.partitions import daily_partitions
-from data_platform.assets.raw import build_raw_assets
-from data_platform.assets.summary import build_summary_assets
+from data_platform.assets.raw import raw_definitions
+from data_platform.assets.summary import summary_definitions
 from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
 from data_platform.sensors.automation import build_automation_sensor, follow_upstream
@@ -33,10 +33,13 @@ DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), Asset
 
 def platform_defs() -> Definitions:
     partitions = daily_partitions(START)
-    assets = map_asset_specs(follow_upstream, [*build_raw_assets(partitions), *build_summary_assets(partitions)])
+    layers = Definitions.merge(raw_definitions(partitions), summary_definitions(partitions))
     # Resources are only described here (no connection is opened by evaluating conditions).
     resources = build_resources(PlatformSettings.from_env({"PLATFORM_LAKE_URL": "file:///nonexistent/lake"}))
-    return Definitions(assets=assets, resources=resources, sensors=[build_automation_sensor()])
+    return Definitions(
+        assets=map_asset_specs(follow_upstream, layers.assets), asset_checks=layers.asset_checks,
+        resources=resources, sensors=[build_automation_sensor()],
+    )  # fmt: skip
 
 
 class Ticks:

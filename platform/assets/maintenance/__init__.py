@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from dagster import (
-    AssetsDefinition,
-    DefaultScheduleStatus,
-    ScheduleDefinition,
-    define_asset_job,
-)
+from dagster import DefaultScheduleStatus, Definitions, ScheduleDefinition, define_asset_job
 
 from data_platform.assets.maintenance.cleanup import instance_cleanup
 from data_platform.assets.maintenance.retention import warehouse_archive
 
 
-def build_maintenance_definitions() -> tuple[list[AssetsDefinition], list, list[ScheduleDefinition]]:
+def maintenance_definitions() -> Definitions:
     """Assets, jobs and schedules of the maintenance group (schedules start STOPPED).
 
     Retention works on whole days of the warehouse rather than on partitions: it also
@@ -34,4 +29,6 @@ def build_maintenance_definitions() -> tuple[list[AssetsDefinition], list, list[
         ScheduleDefinition(name="instance_cleanup_schedule", job=cleanup_job, cron_schedule="30 3 * * *",
                            execution_timezone="UTC", default_status=DefaultScheduleStatus.STOPPED),
     ]  # fmt: skip
-    return [warehouse_archive, instance_cleanup], [retention_job, cleanup_job], schedules
+    return Definitions(
+        assets=[warehouse_archive, instance_cleanup], jobs=[retention_job, cleanup_job], schedules=schedules
+    )

@@ -10,13 +10,13 @@ from pathlib import Path
 from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 from pydantic import Field
 
+from data_platform.assets import conventions
 from data_platform.assets.maintenance.disk_budget import (
     Removed,
     compute_log_files,
     lake_report_files,
     trim_to_budget,
 )
-from data_platform.assets.maintenance.retention import GROUP, OWNERS
 from data_platform.assets.maintenance.run_cleanup import (
     compute_log_root,
     delete_runs_before,
@@ -52,7 +52,7 @@ def _listing(removed: list[Removed]) -> MetadataValue:
     return MetadataValue.md("\n".join(lines + more) or "nothing")
 
 
-@asset(key=["maintenance", "instance_cleanup"], group_name=GROUP, owners=OWNERS, kinds={"dagster"})
+@asset(key=["maintenance", "instance_cleanup"], group_name=conventions.MAINTENANCE, owners=conventions.OWNERS, kinds={"dagster"})
 def instance_cleanup(context: AssetExecutionContext, config: CleanupConfig, lake: LakeResource) -> MaterializeResult:
     """Disk use of the orchestrator after deleting old runs, their event and compute logs, and
     (beyond the size budgets) the oldest compute logs, incident reports and quarantine files."""

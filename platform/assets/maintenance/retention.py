@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 from pydantic import Field
 
+from data_platform.assets import conventions
 from data_platform.assets.maintenance.archive import ArchivedDay, archive_day, days_before
 from data_platform.assets.maintenance.retention_rules import (
     DEFAULT_RETENTION_DAYS,
@@ -19,8 +20,6 @@ from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.warehouse.read import table_columns
 from data_platform.resources.warehouse.resource import WarehouseResource
 
-GROUP = "maintenance"
-OWNERS = ["team:data-engineering"]
 ARCHIVE_KEY = ["lake", "warehouse_archive"]
 
 
@@ -47,8 +46,8 @@ def expired_days(warehouse: WarehouseResource, rule: RetentionRule, as_of: date)
 
 @asset(
     key=ARCHIVE_KEY,
-    group_name=GROUP,
-    owners=OWNERS,
+    group_name=conventions.MAINTENANCE,
+    owners=conventions.OWNERS,
     kinds={"postgres", "redshift", "parquet", "s3"},
     deps=[["raw", "events"]],
 )

@@ -5,7 +5,7 @@ from datetime import timedelta
 from dagster import AssetCheckResult, AssetChecksDefinition, MetadataValue, asset_check
 from psycopg import sql
 
-from data_platform.assets.production import conventions as c
+from data_platform.assets.production import stores as c
 from data_platform.assets.production.serving_summary import SOURCE, TARGET, serving_window
 from data_platform.resources.app_db import AppDbResource
 from data_platform.resources.redis import versions as rv

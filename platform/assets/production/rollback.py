@@ -3,7 +3,7 @@
 import redis as redis_client
 from dagster import OpExecutionContext, job, op
 
-from data_platform.assets.production.conventions import FEATURE_NAMESPACE
+from data_platform.assets.production.stores import FEATURE_NAMESPACE
 from data_platform.resources.redis.pointers import rollback
 from data_platform.resources.redis.store import RedisResource
 

@@ -12,7 +12,8 @@ import pyarrow as pa
 from dagster import AssetDep, Failure, MaterializeResult, MetadataValue, asset
 from psycopg import sql
 
-from data_platform.assets.production import conventions as c
+from data_platform.assets import conventions
+from data_platform.assets.production import stores as c
 from data_platform.resources.app_db import AppDbResource
 from data_platform.resources.warehouse.read import read_table, table_columns
 from data_platform.resources.warehouse.resource import WarehouseResource
@@ -54,8 +55,8 @@ def replace_rows(conn: psycopg.Connection, target: TableRef, table: pa.Table) ->
 @asset(
     key=c.SERVING_CHANNEL_SUMMARY,
     deps=[AssetDep(c.ANALYTICS_CHANNEL_SUMMARY)],
-    group_name=c.GROUP,
-    owners=c.OWNERS,
+    group_name=conventions.PRODUCTION,
+    owners=conventions.OWNERS,
     kinds={"postgres"},
     metadata={"window_days": WINDOW_DAYS, "source": SOURCE.name, "store": "app Postgres"},
 )

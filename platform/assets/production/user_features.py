@@ -9,15 +9,14 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetsDefinition,
-    DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
+from data_platform.assets import conventions
 from data_platform.assets.partitions import partition_days
-from data_platform.assets.production import conventions as c
+from data_platform.assets.production import stores as c
 from data_platform.assets.production.feature_sql import FIELDS, count_users, stream_features
 from data_platform.resources.redis.pointers import count_keys
 from data_platform.resources.redis.store import RedisResource, VersionWrite
@@ -27,52 +26,48 @@ MATCHES_WAREHOUSE = "version_matches_warehouse"
 RAW_DEPS = [["raw", "events"], ["raw", "orders"], ["raw", "users"], ["raw", "exchange_rates"]]
 
 
-def build_user_features(partitions: DailyPartitionsDefinition) -> AssetsDefinition:
-    @asset(
-        key=c.USER_FEATURES,
-        deps=RAW_DEPS,
-        partitions_def=partitions,
-        backfill_policy=c.BACKFILL,
-        group_name=c.GROUP,
-        owners=c.OWNERS,
-        kinds={"redis", "postgres", "redshift"},
-        metadata={
-            "redis_keys": "user_features:<D>:<user_id>",
-            "pointer": "user_features:current",
-            "fields": ", ".join(FIELDS),
-        },  # fmt: skip
-        check_specs=[
-            AssetCheckSpec(
-                MATCHES_WAREHOUSE,
-                asset=c.USER_FEATURES,
-                description="Each version written holds one hash per warehouse user with any event up to D.",
-            )  # fmt: skip
-        ],
+@asset(
+    key=c.USER_FEATURES,
+    deps=RAW_DEPS,
+    backfill_policy=conventions.BACKFILL,
+    group_name=conventions.PRODUCTION,
+    owners=conventions.OWNERS,
+    kinds={"redis", "postgres", "redshift"},
+    metadata={
+        "redis_keys": "user_features:<D>:<user_id>",
+        "pointer": "user_features:current",
+        "fields": ", ".join(FIELDS),
+    },  # fmt: skip
+    check_specs=[
+        AssetCheckSpec(
+            MATCHES_WAREHOUSE,
+            asset=c.USER_FEATURES,
+            description="Each version written holds one hash per warehouse user with any event up to D.",
+        )  # fmt: skip
+    ],
+)
+def user_features(
+    context: AssetExecutionContext, warehouse: WarehouseResource, redis: RedisResource
+) -> MaterializeResult:
+    """Per-user features as of D in Redis: sessions_7d, orders_30d, revenue_30d_usd (net),
+    last_seen_at and signup channel, one hash `user_features:<D>:<user_id>` per user seen
+    up to D. Each day of the run becomes a complete version; the newest becomes current.
+    """
+    store = redis.versioned_store(c.FEATURE_NAMESPACE, FIELDS)  # fails fast when Redis is down
+    writes: list[VersionWrite] = []
+    expected: dict[str, int] = {}
+    with warehouse.get_connection() as conn:
+        for day in partition_days(context):
+            written = store.write_version(day.isoformat(), stream_features(conn, day))
+            context.log.info(
+                f"user_features {written.version}: {written.keys} keys in {written.seconds}s"
+            )
+            writes.append(written)
+            expected[written.version] = count_users(conn, day)
+    return MaterializeResult(
+        metadata=run_metadata(writes),
+        check_results=[match_result(store.client, writes, expected)],
     )
-    def user_features(
-        context: AssetExecutionContext, warehouse: WarehouseResource, redis: RedisResource
-    ) -> MaterializeResult:
-        """Per-user features as of D in Redis: sessions_7d, orders_30d, revenue_30d_usd (net),
-        last_seen_at and signup channel, one hash `user_features:<D>:<user_id>` per user seen
-        up to D. Each day of the run becomes a complete version; the newest becomes current.
-        """
-        store = redis.versioned_store(c.FEATURE_NAMESPACE, FIELDS)  # fails fast when Redis is down
-        writes: list[VersionWrite] = []
-        expected: dict[str, int] = {}
-        with warehouse.get_connection() as conn:
-            for day in partition_days(context):
-                written = store.write_version(day.isoformat(), stream_features(conn, day))
-                context.log.info(
-                    f"user_features {written.version}: {written.keys} keys in {written.seconds}s"
-                )
-                writes.append(written)
-                expected[written.version] = count_users(conn, day)
-        return MaterializeResult(
-            metadata=run_metadata(writes),
-            check_results=[match_result(store.client, writes, expected)],
-        )
-
-    return user_features
 
 
 def run_metadata(writes: list[VersionWrite]) -> dict[str, object]:

@@ -7,29 +7,27 @@ day cannot undo later changes, and soft deletes (`deleted_at`) travel with the r
 
 
 import pyarrow as pa
-from dagster import AssetExecutionContext, AssetsDefinition, DailyPartitionsDefinition
+from dagster import AssetExecutionContext, AssetsDefinition
 
-from data_platform.assets.raw import conventions as c
+from data_platform.assets.raw import shapes as c
 from data_platform.assets.raw.schemas import ORDERS, USERS
 from data_platform.resources.app_db import AppDbResource
 
 APP_TABLES = {"users": (USERS, "user_id"), "orders": (ORDERS, "order_id")}
 
 
-def build_app_table_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefinition]:
+def build_app_table_assets() -> list[AssetsDefinition]:
+    """A lake asset and a warehouse loader per app table (a family generated from `APP_TABLES`)."""
     return [
         asset_def
         for name, (schema, key) in APP_TABLES.items()
-        for asset_def in _incremental_pair(name, schema, key, partitions)
+        for asset_def in _incremental_pair(name, schema, key)
     ]
 
 
-def _incremental_pair(
-    name: str, schema: pa.Schema, key: str, partitions: DailyPartitionsDefinition
-) -> list[AssetsDefinition]:
+def _incremental_pair(name: str, schema: pa.Schema, key: str) -> list[AssetsDefinition]:
     @c.lake_asset(
         name,
-        partitions,
         description=f"Rows of the app DB's `{name}` modified during the day, as Parquet in the lake.",
         retry_policy=c.SOURCE_RETRY,
         metadata={"partition_column": "modified_at", "source": f"app.public.{name}"},
@@ -42,6 +40,5 @@ def _incremental_pair(
         f"The app's `{name}` in the warehouse, merged by `{key}` where the incoming row is newer; "
         "replaying an old day changes nothing newer.",
         {"write_mode": "merge", "primary_key": [key], "version_column": "modified_at", "partition_column": "modified_at"},
-        partitions,
     )
     return [extract, load]

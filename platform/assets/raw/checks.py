@@ -4,7 +4,6 @@ They read what was written (the run's partition window for partitioned tables, t
 table for merged and fully refreshed ones) and block downstream assets when they fail.
 """
 
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,16 +14,12 @@ from dagster import (
     AssetChecksDefinition,
     AssetCheckSeverity,
     DailyPartitionsDefinition,
-    PreviewWarning,
     asset_check,
 )
 from psycopg import sql
 
 from data_platform.assets.raw.input_contracts import build_input_contract_checks
 from data_platform.resources.warehouse.resource import WarehouseResource
-
-# Partitioned checks read exactly the window a run wrote; Dagster marks them as preview.
-warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*", category=PreviewWarning)
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,16 @@ from dagster import (
     AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
-    AssetsDefinition,
     AssetSpec,
-    DailyPartitionsDefinition,
     MetadataValue,
     Output,
     TimeWindowPartitionMapping,
 )
 from dagster_pyspark import PySparkResource
 
+from data_platform.assets import conventions
 from data_platform.assets.partitions import partition_days
-from data_platform.assets.raw import conventions as c
+from data_platform.assets.raw import shapes as c
 from data_platform.assets.raw.clickstream import process_clickstream
 from data_platform.resources.lake.resource import LakeResource
 
@@ -50,60 +49,56 @@ def landing_folder(day: date) -> str:
     return f"{LANDING_PREFIX}/date={day.isoformat()}"
 
 
-def build_event_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefinition | AssetSpec]:
-    landing = AssetSpec(
-        key=LANDING_KEY,
-        description=(
-            "Clickstream files delivered by the log shipper: gzipped JSON lines under "
-            f"`{LANDING_PREFIX}/date=YYYY-MM-DD/` (at-least-once, some malformed, some late)."
-        ),
-        partitions_def=partitions,
-        group_name=c.GROUP,
-        owners=c.OWNERS,
-        kinds={"s3", "json"},
-    )
+LANDING = AssetSpec(
+    key=LANDING_KEY,
+    description=(
+        "Clickstream files delivered by the log shipper: gzipped JSON lines under "
+        f"`{LANDING_PREFIX}/date=YYYY-MM-DD/` (at-least-once, some malformed, some late)."
+    ),
+    group_name=conventions.RAW,
+    owners=conventions.OWNERS,
+    kinds={"s3", "json"},
+)
 
-    @c.lake_asset(
-        "events",
-        partitions,
-        deps=[AssetDep(LANDING_KEY, partition_mapping=LATE_ARRIVALS)],
-        kinds={"spark", "parquet", "s3"},
-        metadata={"partition_column": "event_date"},
-        check_specs=[AssetCheckSpec("malformed_share", asset=["lake", "events"], blocking=True)],
-    )
-    def lake_events(
-        context: AssetExecutionContext, spark: PySparkResource, lake: LakeResource
-    ) -> Iterator[Output | AssetCheckResult]:
-        """Valid clickstream events of the day, deduplicated by `event_id`, as Parquet.
+@c.lake_asset(
+    "events",
+    deps=[AssetDep(LANDING_KEY, partition_mapping=LATE_ARRIVALS)],
+    kinds={"spark", "parquet", "s3"},
+    metadata={"partition_column": "event_date"},
+    check_specs=[AssetCheckSpec("malformed_share", asset=["lake", "events"], blocking=True)],
+)
+def lake_events(
+    context: AssetExecutionContext, spark: PySparkResource, lake: LakeResource
+) -> Iterator[Output | AssetCheckResult]:
+    """Valid clickstream events of the day, deduplicated by `event_id`, as Parquet.
 
-        Malformed lines go to the lake's `quarantine/` with a reason and are counted.
-        """
-        tables, totals, incomplete = [], {"lines_read": 0, "malformed": 0}, []
-        for day in partition_days(context):
-            result = _process_day(spark, lake, day)
-            tables.append(result.events)
-            lake.write_parquet(f"{QUARANTINE_PREFIX}/date={day}/part-00000.parquet", result.quarantine)
-            context.log.info(f"events {day}: {result.counts}")
-            for name, value in result.counts.items():
-                if isinstance(value, int) and not isinstance(value, bool):
-                    totals[name] = totals.get(name, 0) + value
-            if not result.counts["complete"]:
-                incomplete.append(day.isoformat())
-        events = pa.concat_tables(tables) if tables else None
-        share = totals["malformed"] / totals["lines_read"] if totals["lines_read"] else 0.0
-        metadata = {**totals, "malformed_share": share, "complete": not incomplete}
-        if incomplete:
-            metadata["incomplete_days"] = MetadataValue.text(", ".join(incomplete))
-        yield Output(events, metadata=metadata)
-        yield _malformed_check(share, totals)
+    Malformed lines go to the lake's `quarantine/` with a reason and are counted.
+    """
+    tables, totals, incomplete = [], {"lines_read": 0, "malformed": 0}, []
+    for day in partition_days(context):
+        result = _process_day(spark, lake, day)
+        tables.append(result.events)
+        lake.write_parquet(f"{QUARANTINE_PREFIX}/date={day}/part-00000.parquet", result.quarantine)
+        context.log.info(f"events {day}: {result.counts}")
+        for name, value in result.counts.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[name] = totals.get(name, 0) + value
+        if not result.counts["complete"]:
+            incomplete.append(day.isoformat())
+    events = pa.concat_tables(tables) if tables else None
+    share = totals["malformed"] / totals["lines_read"] if totals["lines_read"] else 0.0
+    metadata = {**totals, "malformed_share": share, "complete": not incomplete}
+    if incomplete:
+        metadata["incomplete_days"] = MetadataValue.text(", ".join(incomplete))
+    yield Output(events, metadata=metadata)
+    yield _malformed_check(share, totals)
 
-    raw_events = c.warehouse_loader(
-        "events",
-        "Valid, deduplicated clickstream events: one row per `event_id` in the whole table.",
-        {"write_mode": "partition", "partition_column": "event_date", "json_columns": ["experiments"]},
-        partitions,
-    )
-    return [landing, lake_events, raw_events]
+
+raw_events = c.warehouse_loader(
+    "events",
+    "Valid, deduplicated clickstream events: one row per `event_id` in the whole table.",
+    {"write_mode": "partition", "partition_column": "event_date", "json_columns": ["experiments"]},
+)
 
 
 def _process_day(spark: PySparkResource, lake: LakeResource, day: date):

@@ -5,10 +5,10 @@ from datetime import date
 from decimal import Decimal
 
 import pyarrow as pa
-from dagster import AssetExecutionContext, AssetsDefinition, DailyPartitionsDefinition
+from dagster import AssetExecutionContext
 
 from data_platform.assets.partitions import partition_days
-from data_platform.assets.raw import conventions as c
+from data_platform.assets.raw import shapes as c
 from data_platform.assets.raw.schemas import EXCHANGE_RATES
 from data_platform.resources.rates_api import RatesApiResource
 
@@ -24,25 +24,22 @@ def rates_table(rates_by_day: dict[date, dict[str, float]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=EXCHANGE_RATES)
 
 
-def build_exchange_rate_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefinition]:
-    @c.lake_asset(
-        "exchange_rates",
-        partitions,
-        retry_policy=c.SOURCE_RETRY,
-        metadata={"partition_column": "rate_date", "source": "rates API"},
-    )
-    def lake_exchange_rates(context: AssetExecutionContext, rates_api: RatesApiResource) -> pa.Table:
-        """Daily USD rates from the rates API, as Parquet in the lake.
+@c.lake_asset(
+    "exchange_rates",
+    retry_policy=c.SOURCE_RETRY,
+    metadata={"partition_column": "rate_date", "source": "rates API"},
+)
+def lake_exchange_rates(context: AssetExecutionContext, rates_api: RatesApiResource) -> pa.Table:
+    """Daily USD rates from the rates API, as Parquet in the lake.
 
-        Every day of the run is fetched before anything is written, so a failure leaves
-        nothing partial behind.
-        """
-        return rates_table({day: rates_api.get_rates(day) for day in partition_days(context)})
+    Every day of the run is fetched before anything is written, so a failure leaves
+    nothing partial behind.
+    """
+    return rates_table({day: rates_api.get_rates(day) for day in partition_days(context)})
 
-    raw_exchange_rates = c.warehouse_loader(
-        "exchange_rates",
-        "USD per unit of each currency by day (`usd_per_unit`), the warehouse's rate table.",
-        {"write_mode": "partition", "partition_column": "rate_date"},
-        partitions,
-    )
-    return [lake_exchange_rates, raw_exchange_rates]
+
+raw_exchange_rates = c.warehouse_loader(
+    "exchange_rates",
+    "USD per unit of each currency by day (`usd_per_unit`), the warehouse's rate table.",
+    {"write_mode": "partition", "partition_column": "rate_date"},
+)

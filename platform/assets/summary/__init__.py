@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import AssetsDefinition, DailyPartitionsDefinition
+from dagster import DailyPartitionsDefinition, Definitions
 
-from data_platform.assets.summary.experiment_exposures import build_exposure_asset
+from data_platform.assets.partitions import on_calendar
+from data_platform.assets.summary.experiment_exposures import experiment_exposures
 from data_platform.assets.summary.model_assets import build_model_assets, models_folder
 from data_platform.assets.summary.model_file import load_models
 
 
-def build_summary_assets(
-    partitions: DailyPartitionsDefinition, models_dir: Path | None = None
-) -> list[AssetsDefinition]:
+def summary_definitions(partitions: DailyPartitionsDefinition, models_dir: Path | None = None) -> Definitions:
     """The `analytics` assets: one per `models/*.sql` file, plus the experiment exposures table."""
     models, errors = load_models(models_dir or models_folder())
-    return [build_exposure_asset(partitions), *build_model_assets(models, errors, partitions)]
+    return Definitions(
+        assets=[*on_calendar(partitions, [experiment_exposures]), *build_model_assets(models, errors, partitions)]
+    )
 
 
-__all__ = ["build_summary_assets"]
+__all__ = ["summary_definitions"]

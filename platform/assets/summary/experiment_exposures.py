@@ -11,14 +11,12 @@ from datetime import datetime
 import pyarrow as pa
 from dagster import (
     AssetExecutionContext,
-    AssetsDefinition,
-    BackfillPolicy,
-    DailyPartitionsDefinition,
     MaterializeResult,
     asset,
 )
 from psycopg import sql
 
+from data_platform.assets import conventions
 from data_platform.resources.warehouse.read import Column, select_expression
 from data_platform.resources.warehouse.resource import WarehouseResource
 from data_platform.resources.warehouse.sql import REDSHIFT
@@ -54,25 +52,21 @@ def read_events(warehouse: WarehouseResource, start: datetime, end: datetime) ->
         return conn.execute(query, (start, end)).fetchall()
 
 
-def build_exposure_asset(partitions: DailyPartitionsDefinition) -> AssetsDefinition:
-    @asset(
-        key=KEY,
-        deps=[["raw", "events"]],
-        partitions_def=partitions,
-        backfill_policy=BackfillPolicy.single_run(),
-        group_name="summary",
-        owners=["team:data-engineering"],
-        kinds={"python", "postgres", "redshift"},
-        metadata={"partition_column": "event_date", "write_mode": "partition"},
+@asset(
+    key=KEY,
+    deps=[["raw", "events"]],
+    backfill_policy=conventions.BACKFILL,
+    group_name=conventions.SUMMARY,
+    owners=conventions.OWNERS,
+    kinds={"python", "postgres", "redshift"},
+    metadata={"partition_column": "event_date", "write_mode": "partition"},
+)
+def experiment_exposures(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    """Each user's first exposure to each experiment per day (event_date, user_id, experiment_id):
+    the variant on that day's earliest event carrying the experiment."""
+    window = context.partition_time_window
+    table = exposures(read_events(warehouse, window.start, window.end))
+    stats = warehouse.engine().write_partition(
+        *KEY, table, "event_date", window.start, window.end, primary_key=["event_date", "user_id", "experiment_id"]
     )
-    def experiment_exposures(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        """Each user's first exposure to each experiment per day (event_date, user_id, experiment_id):
-        the variant on that day's earliest event carrying the experiment."""
-        window = context.partition_time_window
-        table = exposures(read_events(warehouse, window.start, window.end))
-        stats = warehouse.engine().write_partition(
-            *KEY, table, "event_date", window.start, window.end, primary_key=["event_date", "user_id", "experiment_id"]
-        )
-        return MaterializeResult(metadata={"rows": stats.rows, "deleted": stats.deleted})
-
-    return experiment_exposures
+    return MaterializeResult(metadata={"rows": stats.rows, "deleted": stats.deleted})

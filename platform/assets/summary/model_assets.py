@@ -14,7 +14,6 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    BackfillPolicy,
     DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
@@ -22,13 +21,12 @@ from dagster import (
     asset,
 )
 
+from data_platform.assets import conventions
 from data_platform.assets.summary.model_checks import check_specs, run_checks
 from data_platform.assets.summary.model_file import DEFAULT_OWNER, SCHEMA, ModelError, SqlModel
 from data_platform.assets.summary.model_write import write_full_refresh, write_window
 from data_platform.resources.warehouse.resource import WarehouseResource
 
-GROUP = "summary"
-KINDS = {"sql", "postgres", "redshift"}
 log = logging.getLogger(__name__)
 
 
@@ -57,10 +55,10 @@ def build_model_asset(model: SqlModel, partitions: DailyPartitionsDefinition) ->
         key=key,
         deps=model_deps(model),
         partitions_def=partitions if partitioned else None,
-        backfill_policy=BackfillPolicy.single_run() if partitioned else None,
-        group_name=GROUP,
+        backfill_policy=conventions.BACKFILL if partitioned else None,
+        group_name=conventions.SUMMARY,
         owners=[model.owner],
-        kinds=KINDS,
+        kinds=conventions.SQL_KINDS,
         description=model.description,
         code_version=model.code_version,
         check_specs=check_specs(model, key),
@@ -94,7 +92,7 @@ def build_broken_asset(error: ModelError) -> AssetsDefinition:
 
     @asset(
         key=[SCHEMA, error.path.stem],
-        group_name=GROUP,
+        group_name=conventions.SUMMARY,
         owners=[DEFAULT_OWNER],
         kinds={"sql"},
         tags={"model_status": "broken"},

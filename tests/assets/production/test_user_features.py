@@ -8,16 +8,17 @@ import redis
 from dagster import DailyPartitionsDefinition, materialize
 from production_rows import EVENTS, ORDERS, RATES, USERS
 
+from data_platform.assets.partitions import on_calendar
 from data_platform.assets.production import rollback_user_features, rollback_user_features_job
 from data_platform.assets.production.checks import pointer_names_complete_version
-from data_platform.assets.production.user_features import build_user_features
+from data_platform.assets.production.user_features import user_features
 from data_platform.local.processes import free_port
 from data_platform.resources.redis import versions as rv
 from data_platform.resources.redis.pointers import read_current, read_version
 from data_platform.resources.redis.store import RedisResource, RedisUnavailableError
 
 PARTITIONS = DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
-ASSET = build_user_features(PARTITIONS)
+[ASSET] = on_calendar(PARTITIONS, [user_features])
 NS = rv.Namespace("user_features")
 
 

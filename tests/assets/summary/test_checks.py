@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetKey, asset, materialize
 
-from data_platform.assets.summary import build_summary_assets
+from data_platform.assets.summary import summary_definitions
 
 
 def failed_checks(result) -> set[str]:
@@ -13,7 +13,7 @@ def failed_checks(result) -> set[str]:
 
 def run_with_downstream(partitions, warehouse, name: str):
     """Materialize a model and an asset that reads it; return the result and whether the reader ran."""
-    model = next(a for a in build_summary_assets(partitions) if a.key == AssetKey(["analytics", name]))
+    model = next(a for a in summary_definitions(partitions).assets if a.key == AssetKey(["analytics", name]))
     ran = []
 
     @asset(key=["serving", name], deps=[model.key], partitions_def=partitions)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, Definitions, materialize
 
-from data_platform.assets.summary import build_summary_assets
+from data_platform.assets.summary import summary_definitions
 from data_platform.assets.summary.model_assets import models_folder
 from data_platform.assets.summary.model_file import ModelError, load_model, load_models
 from data_platform.assets.summary.sql_text import SqlError, parse_select, to_psycopg
@@ -82,7 +82,7 @@ def test_broken_file_names_file_and_line_and_others_still_load(models_dir: Path,
         load_model(models_dir / "broken_report.sql")
     assert str(raised.value).startswith("broken_report.sql:4: syntax error")
 
-    assets = build_summary_assets(partitions, models_dir)
+    assets = summary_definitions(partitions, models_dir).assets
     resources = {"warehouse": WarehouseResource(url="postgresql://analyst@localhost/warehouse")}
     Definitions.validate_loadable(Definitions(assets=assets, resources=resources))
     by_key = {a.key: a for a in assets}
@@ -109,7 +109,7 @@ def test_header_problems_are_reported(models_dir: Path):
 
 def test_new_model_file_becomes_an_asset_that_backfills_a_range(models_dir: Path, partitions, warehouse_url, fetch):
     (models_dir / "events_by_type.sql").write_text(NEW_MODEL)
-    assets = {a.key: a for a in build_summary_assets(partitions, models_dir)}
+    assets = {a.key: a for a in summary_definitions(partitions, models_dir).assets}
     new = assets[AssetKey(["analytics", "events_by_type"])]
     assert {tuple(k.path) for k in new.dependency_keys} == {("raw", "events")}
     assert new.partitions_def == partitions
@@ -127,7 +127,7 @@ def test_rows_outside_the_window_are_refused(models_dir: Path, partitions, wareh
     leaky = NEW_MODEL.replace("events_by_type", "x").replace("WHERE ts >= :start AND ts < :end",
                                                              "WHERE ts >= :start AND ts < :end OR ts < :start")  # fmt: skip
     (models_dir / "leaky.sql").write_text(leaky)
-    model = next(a for a in build_summary_assets(partitions, models_dir) if a.key.path[-1] == "leaky")
+    model = next(a for a in summary_definitions(partitions, models_dir).assets if a.key.path[-1] == "leaky")
     result = materialize(
         [model], resources={"warehouse": WarehouseResource(url=warehouse_url)}, partition_key="2026-01-11",
         raise_on_error=False,
@@ -143,7 +143,7 @@ def test_reads_ahead_maps_day_d_to_the_later_upstream_days():
 
     partitions = DailyPartitionsDefinition(start_date="2026-01-01")
     resources = {"warehouse": WarehouseResource(url="postgresql://localhost/unused")}
-    graph = Definitions(assets=build_summary_assets(partitions), resources=resources).resolve_asset_graph()
+    graph = Definitions.merge(summary_definitions(partitions), Definitions(resources=resources)).resolve_asset_graph()
     summary = AssetKey(["analytics", "channel_summary"])
     orders = graph.get_partition_mapping(summary, AssetKey(["raw", "orders"]))
     upstream = orders.get_upstream_mapped_partitions_result_for_partitions(

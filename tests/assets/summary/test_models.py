@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from dagster import AssetKey, materialize
 
-from data_platform.assets.summary import build_summary_assets
+from data_platform.assets.summary import summary_definitions
 
 RANGE = {"dagster/asset_partition_range_start": "2026-01-10", "dagster/asset_partition_range_end": "2026-01-12"}
 D10, D11, D12 = date(2026, 1, 10), date(2026, 1, 11), date(2026, 1, 12)
@@ -17,7 +17,7 @@ D10, D11, D12 = date(2026, 1, 10), date(2026, 1, 11), date(2026, 1, 12)
 
 @pytest.fixture(scope="module")
 def assets(partitions):
-    return {a.key: a for a in build_summary_assets(partitions)}
+    return {a.key: a for a in summary_definitions(partitions).assets}
 
 
 def run(assets, warehouse, names, **kwargs):

@@ -1,7 +1,7 @@
-"""What every raw asset shares: group, owner, kinds, backfill and retry policies, and the
-shapes of its lake and warehouse assets."""
+"""The shapes of raw assets: a lake asset per source, a warehouse loader per lake asset, and the
+retry policy of source reads. Group, owner, kinds and backfill policy come from the conventions;
+daily assets get their partitions from the layer's builder (`raw_definitions`)."""
 
-import warnings
 from typing import Any
 
 import pyarrow as pa
@@ -9,47 +9,31 @@ from dagster import (
     AssetExecutionContext,
     AssetIn,
     AssetsDefinition,
-    BackfillPolicy,
     Backoff,
-    BetaWarning,
-    DailyPartitionsDefinition,
     RetryPolicy,
     asset,
 )
 
+from data_platform.assets import conventions
 from data_platform.resources.app_db import AppDbResource
-
-# Single-run backfills and late-arrival mappings are deliberate; Dagster flags them as beta.
-warnings.filterwarnings("ignore", message=".*(backfill_policy|allow_nonexistent_upstream_partitions).*", category=BetaWarning)
-
-GROUP = "raw"
-OWNERS = ["team:data-engineering"]
-LAKE_KINDS = {"parquet", "s3"}
-WAREHOUSE_KINDS = {"postgres", "redshift"}
-
-# A 30-day backfill is one run: each asset handles a whole partition range at once.
-BACKFILL = BackfillPolicy.single_run()
 
 # Source reads meet flaky networks: retry the step with backoff before failing the run.
 SOURCE_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
 
 
-def lake_asset(name: str, partitions: DailyPartitionsDefinition | None = None, **kwargs: Any):
+def lake_asset(name: str, daily: bool = True, **kwargs: Any):
     """`@asset` for `["lake", name]`: Parquet through the lake IO manager."""
     return asset(
         key=["lake", name],
-        partitions_def=partitions,
-        backfill_policy=BACKFILL if partitions else None,
-        group_name=GROUP,
-        owners=OWNERS,
+        backfill_policy=conventions.BACKFILL if daily else None,
+        group_name=conventions.RAW,
+        owners=conventions.OWNERS,
         io_manager_key="lake_io_manager",
-        **{"kinds": LAKE_KINDS, **kwargs},
+        **{"kinds": conventions.LAKE_KINDS, **kwargs},
     )
 
 
-def warehouse_loader(
-    name: str, description: str, metadata: dict[str, Any], partitions: DailyPartitionsDefinition | None = None
-) -> AssetsDefinition:
+def warehouse_loader(name: str, description: str, metadata: dict[str, Any], daily: bool = True) -> AssetsDefinition:
     """`raw.<name>` loaded from `lake/<name>`; the two IO managers do the work, like Airflow's
     S3 → Redshift COPY task, and the metadata says how the warehouse writes it."""
 
@@ -57,11 +41,10 @@ def warehouse_loader(
         key=["raw", name],
         description=description,
         ins={"rows": AssetIn(key=["lake", name])},
-        partitions_def=partitions,
-        backfill_policy=BACKFILL if partitions else None,
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds=WAREHOUSE_KINDS,
+        backfill_policy=conventions.BACKFILL if daily else None,
+        group_name=conventions.RAW,
+        owners=conventions.OWNERS,
+        kinds=conventions.WAREHOUSE_KINDS,
         io_manager_key="warehouse_io_manager",
         metadata=metadata,
     )
