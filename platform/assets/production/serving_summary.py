@@ -1,8 +1,9 @@
 """`serving.channel_summary` in the app's Postgres: the last 90 days of the warehouse table.
 
-The copy is replaced in one transaction (delete and COPY, or a rebuild when the columns
-changed): under MVCC the app keeps reading the old rows until the commit, never an
-empty table.
+Written by the warehouse engine, like every warehouse-like table: the rows load into a
+staging table, are audited there (one row per day and channel, keys present), and swap in
+within one transaction (rebuilt whole when the columns changed). The app keeps reading
+the previous copy until the commit, and keeps it when an audit fails.
 """
 
 from datetime import date, timedelta
@@ -15,13 +16,19 @@ from psycopg import sql
 from data_platform.assets import conventions
 from data_platform.assets.production import stores as c
 from data_platform.resources.app_db import AppDbResource
-from data_platform.resources.warehouse.read import read_table, table_columns
+from data_platform.resources.warehouse.contract import WriteContract
+from data_platform.resources.warehouse.engine import WarehouseEngine, WriteStats
+from data_platform.resources.warehouse.executor import AuditError
+from data_platform.resources.warehouse.read import read_table
 from data_platform.resources.warehouse.resource import WarehouseResource
-from data_platform.resources.warehouse.sql import POSTGRES, TableRef, create_table, idents
+from data_platform.resources.warehouse.sql import POSTGRES, TableRef
 
 SOURCE = TableRef("analytics", "channel_summary")
 TARGET = TableRef("serving", "channel_summary")
 WINDOW_DAYS = 90
+CONTRACT = WriteContract(
+    "replace", primary_key=("event_date", "channel"), not_null=("event_date", "channel"), on_schema_change="rebuild"
+)
 
 
 def serving_window(conn: psycopg.Connection) -> tuple[date, date]:
@@ -33,23 +40,16 @@ def serving_window(conn: psycopg.Connection) -> tuple[date, date]:
     return newest - timedelta(days=WINDOW_DAYS - 1), newest + timedelta(days=1)
 
 
-def replace_rows(conn: psycopg.Connection, target: TableRef, table: pa.Table) -> None:
-    """Swap the table's contents in one transaction; rebuild it if the columns changed."""
-    with conn.transaction():
-        conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(target.schema))
-        )
-        if [column.name for column in table_columns(conn, target)] != table.column_names:
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target.ident))
-            conn.execute(create_table(target.ident, table.schema, POSTGRES))
-        else:
-            conn.execute(sql.SQL("DELETE FROM {}").format(target.ident))
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            target.ident, idents(table.column_names)
-        )
-        with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-            for row in zip(*(column.to_pylist() for column in table.columns), strict=True):
-                copy.write_row(row)
+def write_copy(app_db: AppDbResource, table: pa.Table) -> WriteStats:
+    """Stage, audit and swap the copy through the one write path for warehouse-like tables."""
+    engine = WarehouseEngine(app_db.get_connection, POSTGRES)
+    try:
+        return engine.write(TARGET.schema, TARGET.table, table, CONTRACT)
+    except AuditError as failed:
+        raise Failure(
+            description=f"{TARGET.name} not published: {failed}",
+            metadata={"check": failed.check, "table": TARGET.name, "offending_keys": MetadataValue.json(failed.keys)},
+        ) from None
 
 
 @asset(
@@ -69,8 +69,7 @@ def serving_channel_summary(
     with warehouse.get_connection() as conn:
         start, end = serving_window(conn)
         table = read_table(conn, SOURCE, warehouse.dialect, "event_date", start, end)
-    with app_db.get_connection() as conn:
-        replace_rows(conn, TARGET, table)
+    write_copy(app_db, table)
     return MaterializeResult(
         metadata={
             "rows": MetadataValue.int(table.num_rows),

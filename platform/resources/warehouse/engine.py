@@ -18,6 +18,7 @@ import psycopg
 import pyarrow as pa
 
 from data_platform.resources.warehouse.arrow import check_window, to_arrow
+from data_platform.resources.warehouse.contract import ContractError, WriteContract
 from data_platform.resources.warehouse.executor import Hook, execute
 from data_platform.resources.warehouse.plan import (
     Plan,
@@ -69,49 +70,73 @@ class WarehouseEngine:
     def ensure_table(
         self, schema: str, table: str, arrow_schema: pa.Schema,
         primary_key: Sequence[str] | None = None, json_columns: Sequence[str] = (), create: bool = True,
+        check: bool = True,
     ) -> bool:  # fmt: skip
-        """Create the schema and table if missing; refuse data whose columns differ. True if it exists."""
+        """Create the schema and table if missing; refuse data whose columns differ (when `check`).
+
+        True if the table exists (or was created).
+        """
         ref = TableRef(schema, table)
         with self.connect() as conn, conn.transaction():
             if self.dialect == POSTGRES:  # concurrent CREATE ... IF NOT EXISTS can still collide
                 conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('warehouse ddl', 0))")
             conn.execute(create_schema(ref))
             existing = [c.name for c in table_columns(conn, ref)]
-            if existing:
+            if existing and check:
                 check_columns(ref, existing, arrow_schema.names)
             elif create:
                 conn.execute(create_table(ref.ident, arrow_schema, self.dialect, json_columns, primary_key))
         return bool(existing) or create
+
+    def write(
+        self, schema: str, table: str, data: Data, contract: WriteContract,
+        window: tuple[datetime, datetime] | None = None,
+    ) -> WriteStats:  # fmt: skip
+        """Write by the contract: the window (partition), a staging swap (replace) or a merge.
+
+        A partitioned merge accepts only rows of its own window; every write audits the new
+        rows (unique primary key, required columns) before they are published.
+        """
+        arrow, ref = to_arrow(data, contract.json_columns), TableRef(schema, table)
+        if contract.write_mode == "partition":
+            if window is None:
+                raise ContractError(f"{ref.name}: a partition write needs the partition's window")
+            check_window(arrow, contract.partition_expr, *window)
+        if contract.write_mode == "merge" and window and contract.partition_expr:
+            check_window(arrow, contract.partition_expr, *window)
+        if contract.write_mode == "replace":
+            rebuild = contract.on_schema_change == "rebuild"
+            exists = self.ensure_table(ref.schema, ref.table, arrow.schema, contract.primary_key, contract.json_columns,
+                                       create=False, check=not rebuild)  # fmt: skip
+            return self._run(ref, arrow, contract, exists, plan_replace, rebuild)
+        self.ensure_table(ref.schema, ref.table, arrow.schema, contract.primary_key, contract.json_columns)
+        if contract.write_mode == "merge":
+            key, version = contract.primary_key, contract.version_column
+            return self._run(ref, arrow, contract, True, lambda spec: plan_merge(spec, key, version))
+        column = contract.partition_expr
+        return self._run(ref, arrow, contract, True, lambda spec: plan_partition_write(spec, column, *window))
 
     def write_partition(
         self, schema: str, table: str, data: Data, column: str, start: datetime, end: datetime,
         primary_key: Sequence[str] | None = None, json_columns: Sequence[str] = (),
     ) -> WriteStats:  # fmt: skip
         """Replace the rows with `start <= column < end` by `data`, in one transaction."""
-        arrow = to_arrow(data, json_columns)
-        check_window(arrow, column, start, end)
-        self.ensure_table(schema, table, arrow.schema, primary_key, json_columns)
-        return self._run(TableRef(schema, table), arrow, json_columns, primary_key, True,
-                         lambda spec: plan_partition_write(spec, column, start, end))  # fmt: skip
+        contract = WriteContract("partition", column, primary_key, json_columns=json_columns)
+        return self.write(schema, table, data, contract, (start, end))
 
     def replace(
         self, schema: str, table: str, data: Data,
         primary_key: Sequence[str] | None = None, json_columns: Sequence[str] = (),
     ) -> WriteStats:  # fmt: skip
         """Full refresh: load `<table>__staging`, then swap it in one transaction."""
-        arrow = to_arrow(data, json_columns)
-        exists = self.ensure_table(schema, table, arrow.schema, primary_key, json_columns, create=False)
-        return self._run(TableRef(schema, table), arrow, json_columns, primary_key, exists, plan_replace)
+        return self.write(schema, table, data, WriteContract("replace", None, primary_key, json_columns=json_columns))
 
     def merge(
         self, schema: str, table: str, data: Data, key: Sequence[str], version_column: str,
         json_columns: Sequence[str] = (),
     ) -> WriteStats:  # fmt: skip
         """Upsert by `key` where the incoming row is newer than the stored one (by `version_column`)."""
-        arrow = to_arrow(data, json_columns)
-        self.ensure_table(schema, table, arrow.schema, key, json_columns)
-        return self._run(TableRef(schema, table), arrow, json_columns, key, True,
-                         lambda spec: plan_merge(spec, key, version_column))  # fmt: skip
+        return self.write(schema, table, data, WriteContract("merge", None, key, version_column, json_columns))
 
     def read(
         self, schema: str, table: str, where_column: str | None = None,
@@ -121,18 +146,18 @@ class WarehouseEngine:
         with self.connect() as conn:
             return read_table(conn, TableRef(schema, table), self.dialect, where_column, start, end)
 
-    def _run(self, ref, arrow, json_columns, primary_key, exists, build: Callable[[WriteSpec], Plan]) -> WriteStats:
+    def _run(self, ref: TableRef, arrow: pa.Table, contract: WriteContract, exists: bool,
+             build: Callable[[WriteSpec], Plan], rebuild: bool = False) -> WriteStats:  # fmt: skip
         started = time.monotonic()
         redshift = self.dialect == REDSHIFT
         staging = staged_parquet(arrow, ref, self.staging_url, self.s3_endpoint_url) if redshift else nullcontext()
         with staging as s3_uri:
-            spec = WriteSpec(ref, arrow.schema, self.dialect, tuple(json_columns), primary_key, exists,
-                             s3_uri, self.iam_role)  # fmt: skip
+            spec = WriteSpec(ref, arrow.schema, self.dialect, contract.json_columns, contract.primary_key or None,
+                             exists, s3_uri, self.iam_role, contract.not_null, rebuild)  # fmt: skip
             with self.connect() as conn:
                 counts = execute(conn, build(spec), arrow, self.before_commit)
         inserted = counts.get("inserted", counts.get("copied", 0))
         return WriteStats(len(arrow), counts.get("deleted", 0), inserted, time.monotonic() - started)
-
 
 def check_columns(ref: TableRef, table_columns: Sequence[str], data_columns: Sequence[str]) -> None:
     """Schema drift is explicit: name the columns that one side has and the other lacks."""

@@ -1,5 +1,10 @@
 """Statement plans for warehouse writes: what runs before, inside and after the one transaction.
 
+Audit before publish: every plan loads the new rows somewhere readers cannot see them (a
+staging table, or the target inside the still-open transaction), runs its `Audit` steps
+there, and only then publishes; a failed audit rolls the transaction back, so readers stay
+on the previous good rows.
+
 Plans are data (psycopg `Composed` statements with bound parameters), so the Redshift plans
 can be read and checked without a Redshift cluster. PostgreSQL streams rows with
 `COPY ... FROM STDIN` inside the transaction; Redshift loads staged Parquet from S3 into a
@@ -19,12 +24,17 @@ from data_platform.resources.warehouse.sql import (
     POSTGRES,
     REDSHIFT,
     TableRef,
+    add_primary_key,
     create_table,
     delete_window,
+    duplicate_keys,
     insert_from,
     merge_statements,
+    rows_with_nulls,
     swap_statements,
 )
+
+AUDIT_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -44,7 +54,16 @@ class CopyIn:
     columns: tuple[str, ...]
 
 
-Step = Statement | CopyIn
+@dataclass(frozen=True)
+class Audit:
+    """A blocking check on rows not yet published: any row it returns (offending keys) fails the write."""
+
+    name: str
+    query: sql.Composable
+    params: tuple = ()
+
+
+Step = Statement | CopyIn | Audit
 
 
 @dataclass
@@ -69,6 +88,8 @@ class WriteSpec:
     target_exists: bool = True
     s3_uri: str | None = None
     iam_role: str | None = None
+    not_null: Sequence[str] = ()
+    rebuild: bool = False  # replace: build the staging table from the data, not LIKE the target
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -91,6 +112,21 @@ def lock(spec: WriteSpec) -> Statement:
     return Statement(sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"), (spec.target.name,))
 
 
+def audits(
+    spec: WriteSpec, relation: sql.Composable, window: tuple[str, tuple] | None = None, unique: bool = True
+) -> list[Audit]:
+    """The contract's audits on `relation` (its `(column, (start, end))` window, when given)."""
+    column, params = window if window else (None, ())
+    found = []
+    if spec.primary_key and unique:
+        query = duplicate_keys(relation, spec.primary_key, column, AUDIT_ROWS)
+        found.append(Audit("primary_key_unique", query, params))
+    if spec.not_null:
+        query = rows_with_nulls(relation, spec.not_null, spec.primary_key or (), column, AUDIT_ROWS)
+        found.append(Audit("required_columns_present", query, params))
+    return found
+
+
 def s3_stage(spec: WriteSpec) -> list[Step]:
     """Redshift: a temporary table shaped like the Parquet file (JSON as text), loaded by COPY."""
     if not (spec.s3_uri and spec.iam_role):
@@ -110,40 +146,56 @@ def drop_stage(spec: WriteSpec) -> Statement:
 
 
 def plan_partition_write(spec: WriteSpec, column: str, start: datetime, end: datetime) -> Plan:
-    """Delete the window and load the data, in one transaction."""
+    """Delete the window and load the data, in one transaction.
+
+    PostgreSQL audits the new window inside the transaction (uncommitted rows are invisible
+    to readers; one COPY, no second copy of a large day); Redshift audits its staged table.
+    """
     delete = Statement(delete_window(spec.target, column), (start, end), label="deleted")
     if spec.dialect == POSTGRES:
-        return Plan(transaction=[lock(spec), delete, CopyIn(spec.target.ident, spec.columns)])
+        checks = audits(spec, spec.target.ident, (column, (start, end)))
+        return Plan(transaction=[lock(spec), delete, CopyIn(spec.target.ident, spec.columns), *checks])
     insert = Statement(insert_from(spec.target, spec.stage, spec.columns, spec.parse_json), label="inserted")
-    return Plan(s3_stage(spec), [lock(spec), delete, insert], [drop_stage(spec)])
+    return Plan([*s3_stage(spec), *audits(spec, spec.stage)], [lock(spec), delete, insert], [drop_stage(spec)])
 
 
 def plan_replace(spec: WriteSpec) -> Plan:
-    """Load `<table>__staging`, then swap it in; readers see the old table until the commit."""
+    """Load `<table>__staging`, audit it, then swap it in; readers see the old table until the commit.
+
+    PostgreSQL loads the staging table without its primary key, so the audit (not the
+    constraint) names every duplicate key; the key is added after the audit, before the swap.
+    """
     staging = spec.target.sibling("__staging")
-    if spec.target_exists:
-        like = "(LIKE {} INCLUDING ALL)" if spec.dialect == POSTGRES else "(LIKE {})"
+    postgres = spec.dialect == POSTGRES
+    if spec.target_exists and not spec.rebuild:
+        like = "(LIKE {} INCLUDING ALL EXCLUDING INDEXES)" if postgres else "(LIKE {})"
         create = sql.SQL("CREATE TABLE {} " + like).format(staging.ident, spec.target.ident)
     else:
-        create = create_table(staging.ident, spec.data_schema, spec.dialect, spec.json_columns, spec.primary_key)
+        key = None if postgres else spec.primary_key
+        create = create_table(staging.ident, spec.data_schema, spec.dialect, spec.json_columns, key)
     fresh = [Statement(sql.SQL("DROP TABLE IF EXISTS {}").format(staging.ident)), Statement(create)]
     swap = [Statement(s) for s in swap_statements(spec.target, staging, spec.target_exists)]
-    if spec.dialect == POSTGRES:
-        return Plan(transaction=[lock(spec), *fresh, CopyIn(staging.ident, spec.columns), *swap])
+    if postgres:
+        key = [Statement(add_primary_key(staging, spec.primary_key))] if spec.primary_key else []
+        load = [*fresh, CopyIn(staging.ident, spec.columns), *audits(spec, staging.ident), *key]
+        return Plan(transaction=[lock(spec), *load, *swap])
     insert = Statement(insert_from(staging, spec.stage, spec.columns, spec.parse_json), label="inserted")
     locks = [lock(spec)] if spec.target_exists else []
-    return Plan([*s3_stage(spec), *fresh, insert], [*locks, *swap], [drop_stage(spec)])
+    return Plan([*s3_stage(spec), *fresh, insert, *audits(spec, staging.ident)], [*locks, *swap], [drop_stage(spec)])
 
 
 def plan_merge(spec: WriteSpec, key: Sequence[str], version: str) -> Plan:
     """Stage, then replace older versions of the staged keys and insert new keys."""
     delete, insert = merge_statements(spec.target, spec.stage, spec.columns, key, version, spec.parse_json)
     merge = [Statement(delete, label="deleted"), Statement(insert, label="inserted")]
+    # Several versions of one key may arrive together (the newest wins), so only required columns are audited.
+    checks = audits(spec, spec.stage, unique=False)
     if spec.dialect == POSTGRES:
         # The target's own column types, so JSON and numerics load exactly as in the target.
         create = sql.SQL("CREATE TEMP TABLE {} (LIKE {})").format(spec.stage, spec.target.ident)
         return Plan(
-            transaction=[lock(spec), Statement(create), CopyIn(spec.stage, spec.columns), *merge, drop_stage(spec)]
-        )
-    return Plan(s3_stage(spec), [lock(spec), *merge], [drop_stage(spec)])
+            transaction=[lock(spec), Statement(create), CopyIn(spec.stage, spec.columns), *checks, *merge,
+                         drop_stage(spec)]
+        )  # fmt: skip
+    return Plan([*s3_stage(spec), *checks], [lock(spec), *merge], [drop_stage(spec)])
 

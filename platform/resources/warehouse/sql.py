@@ -165,3 +165,34 @@ def swap_statements(target: TableRef, staging: TableRef, target_exists: bool) ->
     if target_exists:
         statements.append(sql.SQL("DROP TABLE {}").format(old.ident))
     return statements
+
+
+def where_window(column: str | None) -> sql.Composable:
+    """` WHERE column >= %s AND column < %s` (bind start, end), or nothing without a column."""
+    if column is None:
+        return sql.SQL("")
+    return sql.SQL(" WHERE {c} >= %s AND {c} < %s").format(c=sql.Identifier(column))
+
+
+def duplicate_keys(relation: sql.Composable, key: Sequence[str], window_column: str | None, limit: int) -> sql.Composed:
+    """Key values that appear more than once in `relation` (its window, when given)."""
+    return sql.SQL("SELECT {k} FROM {r}{w} GROUP BY {k} HAVING COUNT(*) > 1 ORDER BY {k} LIMIT {n}").format(
+        k=idents(key), r=relation, w=where_window(window_column), n=sql.Literal(limit)
+    )
+
+
+def rows_with_nulls(
+    relation: sql.Composable, columns: Sequence[str], key: Sequence[str], window_column: str | None, limit: int
+) -> sql.Composed:
+    """The keys (or whole rows, without a key) of rows lacking any of `columns`."""
+    nulls = sql.SQL(" OR ").join(sql.SQL("{} IS NULL").format(sql.Identifier(c)) for c in columns)
+    where = where_window(window_column)
+    joiner = sql.SQL(" AND ") if window_column else sql.SQL(" WHERE ")
+    shown = idents(key) if key else idents(columns)
+    return sql.SQL("SELECT {s} FROM {r}{w}{j}({m}) LIMIT {n}").format(
+        s=shown, r=relation, w=where, j=joiner, m=nulls, n=sql.Literal(limit)
+    )
+
+
+def add_primary_key(ref: TableRef, key: Sequence[str]) -> sql.Composed:
+    return sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(ref.ident, idents(key))

@@ -126,3 +126,24 @@ def test_empty_source_leaves_the_copy_alone(warehouse_conn, resources, app_url):
         warehouse_conn.execute(
             "ALTER TABLE analytics.channel_summary_kept RENAME TO channel_summary"
         )
+
+
+def test_a_failed_audit_keeps_the_previous_copy_and_names_the_keys(warehouse_conn, resources, app_url):
+    assert run(resources).success
+    before = serving(app_url, "SELECT * FROM serving.channel_summary ORDER BY event_date, channel")
+    warehouse_conn.execute(
+        "INSERT INTO analytics.channel_summary SELECT * FROM analytics.channel_summary"
+        " WHERE event_date = %s AND channel = 'ads'", (NEWEST,),
+    )  # fmt: skip
+    try:
+        result = run(resources)
+    finally:
+        warehouse_conn.execute(
+            "DELETE FROM analytics.channel_summary WHERE ctid IN (SELECT max(ctid) FROM analytics.channel_summary"
+            " WHERE event_date = %s AND channel = 'ads')", (NEWEST,),
+        )  # fmt: skip
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
+    assert failure.metadata["check"].value == "primary_key_unique"
+    assert failure.metadata["offending_keys"].value == [[NEWEST.isoformat(), "ads"]]
+    assert serving(app_url, "SELECT * FROM serving.channel_summary ORDER BY event_date, channel") == before
