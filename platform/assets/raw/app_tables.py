@@ -30,7 +30,7 @@ def _incremental_pair(name: str, schema: pa.Schema, key: str) -> list[AssetsDefi
         name,
         description=f"Rows of the app DB's `{name}` modified during the day, as Parquet in the lake.",
         retry_policy=c.SOURCE_RETRY,
-        metadata={"partition_column": "modified_at", "source": f"app.public.{name}"},
+        metadata={"partition_expr": "modified_at", "source": f"app.public.{name}"},
     )
     def extract(context: AssetExecutionContext, app_db: AppDbResource) -> pa.Table:
         return c.extract_app_table(context, app_db, name, schema, "modified_at")
@@ -39,6 +39,7 @@ def _incremental_pair(name: str, schema: pa.Schema, key: str) -> list[AssetsDefi
         name,
         f"The app's `{name}` in the warehouse, merged by `{key}` where the incoming row is newer; "
         "replaying an old day changes nothing newer.",
-        {"write_mode": "merge", "primary_key": [key], "version_column": "modified_at", "partition_column": "modified_at"},
+        {"write_mode": "merge", "primary_key": [key], "version_column": "modified_at", "partition_expr": "modified_at",
+         "not_null": [key, "modified_at"]},
     )
     return [extract, load]

@@ -64,7 +64,7 @@ LANDING = AssetSpec(
     "events",
     deps=[AssetDep(LANDING_KEY, partition_mapping=LATE_ARRIVALS)],
     kinds={"spark", "parquet", "s3"},
-    metadata={"partition_column": "event_date"},
+    metadata={"partition_expr": "event_date"},
     check_specs=[AssetCheckSpec("malformed_share", asset=["lake", "events"], blocking=True)],
 )
 def lake_events(
@@ -97,7 +97,8 @@ def lake_events(
 raw_events = c.warehouse_loader(
     "events",
     "Valid, deduplicated clickstream events: one row per `event_id` in the whole table.",
-    {"write_mode": "partition", "partition_column": "event_date", "json_columns": ["experiments"]},
+    {"write_mode": "partition", "partition_expr": "event_date", "json_columns": ["experiments"],
+     "not_null": ["event_id", "ts", "event_date", "user_id", "session_id", "event_type"]},
 )
 
 

@@ -27,7 +27,7 @@ def rates_table(rates_by_day: dict[date, dict[str, float]]) -> pa.Table:
 @c.lake_asset(
     "exchange_rates",
     retry_policy=c.SOURCE_RETRY,
-    metadata={"partition_column": "rate_date", "source": "rates API"},
+    metadata={"partition_expr": "rate_date", "source": "rates API"},
 )
 def lake_exchange_rates(context: AssetExecutionContext, rates_api: RatesApiResource) -> pa.Table:
     """Daily USD rates from the rates API, as Parquet in the lake.
@@ -41,5 +41,5 @@ def lake_exchange_rates(context: AssetExecutionContext, rates_api: RatesApiResou
 raw_exchange_rates = c.warehouse_loader(
     "exchange_rates",
     "USD per unit of each currency by day (`usd_per_unit`), the warehouse's rate table.",
-    {"write_mode": "partition", "partition_column": "rate_date"},
+    {"write_mode": "partition", "partition_expr": "rate_date", "not_null": ["rate_date", "currency", "usd_per_unit"]},
 )

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from data_platform.resources.lake.resource import LakeResource, WriteInfo
 from data_platform.resources.lake.tables import split_by_day, to_arrow
+from data_platform.resources.warehouse.contract import partition_expr_of
 
 PART_FILE = "part-00000.parquet"
 
@@ -44,7 +45,7 @@ class LakeParquetEngine:
             context.add_output_metadata(self._metadata([info], []))
             return
         keys = list(context.asset_partition_keys)
-        column = context.definition_metadata.get("partition_column")
+        column = partition_expr_of(context.definition_metadata)
         if column:
             pieces = split_by_day(table, column, keys)
         elif len(keys) == 1:
@@ -52,7 +53,7 @@ class LakeParquetEngine:
         else:
             raise ValueError(
                 f"{context.asset_key.to_user_string()} wrote partitions {keys[0]}..{keys[-1]} in one"
-                " run: name its date column in the asset's metadata as 'partition_column'"
+                " run: name its date column in the asset's metadata as 'partition_expr'"
             )
         infos = [
             self.lake.write_parquet(self.partition_file(context.asset_key, k), pieces[k])
