@@ -3,8 +3,10 @@
 PostgreSQL days are read through the warehouse engine and written as one Parquet file;
 Redshift writes them itself with `UNLOAD ... FORMAT AS PARQUET`. Either way the day is
 deleted only when the archive holds exactly as many rows as the warehouse, counted again
-under the table's write lock inside the deleting transaction, so a load that lands between
-the export and the delete makes the delete refuse instead of losing rows.
+under the writers' own table lock inside the deleting transaction, and the DELETE must
+remove exactly that many rows or the transaction rolls back: a write that lands between
+export and delete (or a writer outside the lock, committing between count and DELETE)
+makes the archive refuse instead of losing rows.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from data_platform.assets.maintenance.retention_rules import (
 )
 from data_platform.assets.partitions import day_window
 from data_platform.resources.lake.resource import LakeResource
-from data_platform.resources.warehouse.plan import WriteSpec, lock
+from data_platform.resources.warehouse.plan import table_lock
 from data_platform.resources.warehouse.read import Column, select_expression, table_columns
 from data_platform.resources.warehouse.resource import WarehouseResource
 from data_platform.resources.warehouse.sql import REDSHIFT, delete_window
@@ -99,16 +101,20 @@ def delete_day(warehouse: WarehouseResource, rule: RetentionRule, day: date, exp
     count = sql.SQL("SELECT count(*) FROM {t} WHERE {c} >= %s AND {c} < %s").format(
         t=rule.table.ident, c=sql.Identifier(rule.column)
     )
-    spec = WriteSpec(rule.table, pa.schema([]), warehouse.dialect)
     with warehouse.get_connection() as conn, conn.transaction():
-        step = lock(spec)  # the writers' own lock: no load of this table runs until COMMIT
+        step = table_lock(rule.table, warehouse.dialect)  # the writers' lock: no engine write until COMMIT
         conn.execute(step.query, step.params or None)
         found = conn.execute(count, window).fetchone()[0]
         if found != expected:
             raise ArchiveMismatchError(
                 f"{rule.table.name} {day}: warehouse has {found} rows, archive has {expected}; kept"
             )
-        return conn.execute(delete_window(rule.table, rule.column), window).rowcount
+        deleted = conn.execute(delete_window(rule.table, rule.column), window).rowcount
+        if deleted != expected:  # a writer outside the lock committed in between: roll back
+            raise ArchiveMismatchError(
+                f"{rule.table.name} {day}: the delete met {deleted} rows, the archive holds {expected}; kept"
+            )
+        return deleted
 
 
 def archive_day(warehouse: WarehouseResource, lake: LakeResource, rule: RetentionRule, day: date) -> ArchivedDay:

@@ -106,10 +106,20 @@ class WriteSpec:
 
 
 def lock(spec: WriteSpec) -> Statement:
-    """Serialise writers of one table for the rest of the transaction; readers go on."""
-    if spec.dialect == REDSHIFT:
-        return Statement(sql.SQL("LOCK {}").format(spec.target.ident))
-    return Statement(sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"), (spec.target.name,))
+    return table_lock(spec.target, spec.dialect)
+
+
+def table_lock(ref: TableRef, dialect: str) -> Statement:
+    """Serialise writers of one table for the rest of the transaction; readers go on.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed on `schema.table`, so any writer can
+    share it without touching the table (e.g. a dbt pre-hook `select
+    pg_advisory_xact_lock(hashtextextended('{{ this.schema }}.{{ this.identifier }}', 0))`),
+    and it works before the table exists. Redshift: `LOCK` on the table.
+    """
+    if dialect == REDSHIFT:
+        return Statement(sql.SQL("LOCK {}").format(ref.ident))
+    return Statement(sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"), (ref.name,))
 
 
 def audits(
