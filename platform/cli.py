@@ -8,7 +8,8 @@ from datetime import date
 
 from data_platform.local.processes import StackError
 from data_platform.local.stack import LocalStack, write_env_file
-from data_platform.resources.settings import data_dir, project_root
+from data_platform.resources.redaction import redact
+from data_platform.resources.settings import data_dir, load_env_file, project_root
 
 
 def _stack() -> LocalStack:
@@ -57,12 +58,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_health(args: argparse.Namespace) -> int:
     import json
 
-    from dotenv import load_dotenv
-
     from data_platform.health import report, run_checks
     from data_platform.resources.settings import PlatformSettings, ensure_dagster_home
 
-    load_dotenv(project_root() / ".env", override=False)
     ensure_dagster_home()
     result = report(run_checks(PlatformSettings.from_env(), args.ui_url))
     print(json.dumps(result, indent=2))
@@ -70,12 +68,9 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from dotenv import load_dotenv
-
     from data_platform.assets.maintenance.restore import restore_from_settings
     from data_platform.resources.settings import PlatformSettings
 
-    load_dotenv(project_root() / ".env", override=False)
     report = restore_from_settings(PlatformSettings.from_env(), args.table, args.start, args.end)
     for day, rows in sorted(report.restored.items()):
         print(f"{args.table} {day}: {rows} rows restored")
@@ -85,13 +80,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from dotenv import load_dotenv
-
     from data_platform.assets.production import rollback_user_features
     from data_platform.resources.redis.store import RedisResource
     from data_platform.resources.settings import PlatformSettings
 
-    load_dotenv(project_root() / ".env", override=False)
     url = PlatformSettings.from_env().redis_url
     if not url:
         raise StackError("PLATFORM_REDIS_URL is not set: run `data-platform services up`")
@@ -100,8 +92,23 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from data_platform.backfill import run_backfill
+    from data_platform.resources.settings import PlatformSettings
+
+    return run_backfill(PlatformSettings.from_env(), args.select, args.partition_range)
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors in one line too (argparse's default prints the whole usage first)."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="data-platform", description=__doc__)
+    parser = Parser(prog="data-platform", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     services = sub.add_parser("services", help="start, stop or describe the local stack")
@@ -129,15 +136,37 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--start", type=date.fromisoformat, required=True)
     restore.add_argument("--end", type=date.fromisoformat, required=True)
     restore.set_defaults(func=cmd_restore)
+    backfill = sub.add_parser("backfill", help="materialize assets over a partition range in one run (range checked first)")
+    backfill.add_argument("--select", required=True, help="asset keys, e.g. 'lake/exchange_rates,raw/exchange_rates'")
+    backfill.add_argument("--partition-range", required=True, help="FIRST...LAST, inclusive, e.g. 2026-01-01...2026-01-07")
+    backfill.set_defaults(func=cmd_backfill)
     return parser
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors of input or environment, told in one line: a bad value, a server not reachable."""
+    import psycopg
+    import redis
+    import requests
+
+    from data_platform.resources.redis.pointers import RollbackError
+
+    return (StackError, ValueError, RollbackError, OSError,
+            psycopg.Error, redis.RedisError, requests.RequestException)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    load_env_file()
     try:
         return args.func(args)
-    except StackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except expected_errors() as exc:
+        if args.debug:
+            raise
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"data-platform {args.command}: error: {redact(message)}", file=sys.stderr)
         return 2
 
 

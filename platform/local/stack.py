@@ -238,15 +238,26 @@ class LocalStack:
             return False
 
 
+def env_line(key: str, value: str) -> str:
+    """`KEY="${KEY:-value}"`: the value only where no real variable of that name is set.
+
+    Dagster's CLI, webserver and daemon load `.env` over the environment; with each value
+    deferring to the real variable (python-dotenv and POSIX shells expand `${KEY:-…}`),
+    real environment variables win for every entry point that reads this file."""
+    if any(c in value for c in '"\\$`}'):
+        raise ValueError(f"{key}: a value for .env cannot contain quotes, backslashes, '$', '`' or '}}'")
+    return f'{key}="${{{key}:-{value}}}"'
+
+
 def write_env_file(path: Path, values: dict[str, str]) -> None:
-    """Write `KEY=value` lines that Dagster loads from `.env`, keeping unrelated lines."""
+    """Write the values to `.env` (see `env_line`), keeping unrelated lines."""
     kept = []
     if path.exists():
         kept = [
             line for line in path.read_text().splitlines()
             if line.split("=", 1)[0].strip() not in values
         ]  # fmt: skip
-    lines = kept + [f"{key}={value}" for key, value in values.items()]
+    lines = kept + [env_line(key, value) for key, value in values.items()]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(path)

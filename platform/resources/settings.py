@@ -37,6 +37,16 @@ def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(environ.get("PLATFORM_DATA_DIR") or project_root() / ".data")
 
 
+def load_env_file() -> None:
+    """Fill unset variables from the repo's `.env` (written by `data-platform services up`).
+
+    Real environment variables win: nothing set is overwritten, and each line the platform
+    writes defers to a real variable of its name (see `local.stack.write_env_file`)."""
+    from dotenv import load_dotenv
+
+    load_dotenv(project_root() / ".env", override=False)
+
+
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME, defaulting to `<data>/dagster_home` for the local deployment, with the
     repository's dagster.yaml in it (refreshed when the repository's copy changed)."""

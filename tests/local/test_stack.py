@@ -73,4 +73,4 @@ def test_env_file_keeps_unrelated_lines(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("MY_SETTING=1\nPLATFORM_REDIS_URL=old\n")
     write_env_file(env_file, {"PLATFORM_REDIS_URL": "redis://127.0.0.1:1/0"})
-    assert env_file.read_text().splitlines() == ["MY_SETTING=1", "PLATFORM_REDIS_URL=redis://127.0.0.1:1/0"]
+    assert env_file.read_text().splitlines() == ["MY_SETTING=1", 'PLATFORM_REDIS_URL="${PLATFORM_REDIS_URL:-redis://127.0.0.1:1/0}"']

@@ -37,15 +37,20 @@ def json_columns(warehouse: WarehouseResource, rule: RetentionRule) -> list[str]
         return [c.name for c in table_columns(conn, rule.table) if c.data_type.lower() in JSON_TYPES]
 
 
-def restore_days(
-    warehouse: WarehouseResource, lake: LakeResource, table: str, start: date, end: date
-) -> RestoreReport:
-    """Load the archived days `start`..`end` (inclusive) of `table` back into the warehouse."""
+def restore_rule(table: str, start: date, end: date) -> RetentionRule:
+    """The table's day column; refuses a reversed range or a table the archive does not hold."""
     if end < start:
         raise ValueError(f"restore range ends ({end}) before it starts ({start})")
     if table not in DAY_COLUMNS:
         raise ValueError(f"no day column known for {table}; archivable tables: {sorted(DAY_COLUMNS)}")
-    rule = RetentionRule(table_ref(table), DAY_COLUMNS[table], days=1)
+    return RetentionRule(table_ref(table), DAY_COLUMNS[table], days=1)
+
+
+def restore_days(
+    warehouse: WarehouseResource, lake: LakeResource, table: str, start: date, end: date
+) -> RestoreReport:
+    """Load the archived days `start`..`end` (inclusive) of `table` back into the warehouse."""
+    rule = restore_rule(table, start, end)
     engine, json = warehouse.engine(), json_columns(warehouse, rule)
     report = RestoreReport()
     day = start
@@ -63,6 +68,7 @@ def restore_days(
 
 def restore_from_settings(settings: PlatformSettings, table: str, start: date, end: date) -> RestoreReport:
     """`restore_days` against the warehouse and lake the environment points at."""
+    restore_rule(table, start, end)  # a bad request is refused before anything connects
     if not settings.warehouse_url:
         raise ValueError("PLATFORM_WAREHOUSE_URL is not set")
     warehouse = WarehouseResource(
