@@ -61,6 +61,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     from data_platform.health import report, run_checks
     from data_platform.resources.settings import PlatformSettings, ensure_dagster_home
 
+    load_env_file()
     ensure_dagster_home()
     result = report(run_checks(PlatformSettings.from_env(), args.ui_url))
     print(json.dumps(result, indent=2))
@@ -71,6 +72,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from data_platform.assets.maintenance.restore import restore_from_settings
     from data_platform.resources.settings import PlatformSettings
 
+    load_env_file()
     report = restore_from_settings(PlatformSettings.from_env(), args.table, args.start, args.end)
     for day, rows in sorted(report.restored.items()):
         print(f"{args.table} {day}: {rows} rows restored")
@@ -84,6 +86,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from data_platform.resources.redis.store import RedisResource
     from data_platform.resources.settings import PlatformSettings
 
+    load_env_file()
     url = PlatformSettings.from_env().redis_url
     if not url:
         raise StackError("PLATFORM_REDIS_URL is not set: run `data-platform services up`")
@@ -96,6 +99,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from data_platform.backfill import run_backfill
     from data_platform.resources.settings import PlatformSettings
 
+    load_env_file()
     return run_backfill(PlatformSettings.from_env(), args.select, args.partition_range)
 
 
@@ -157,7 +161,6 @@ def expected_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    load_env_file()
     try:
         return args.func(args)
     except KeyboardInterrupt:
