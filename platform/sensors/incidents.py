@@ -23,7 +23,7 @@ from dagster import (
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.redaction import redact
 from data_platform.resources.settings import SECRET_VARIABLES
-from data_platform.sensors.check_failures import failed_checks
+from data_platform.sensors.check_failures import failed_checks, failure_metadata
 
 SENSOR_NAME = "incident_report_sensor"
 # Values that must never appear in a report, whatever shape an error message gives them.
@@ -79,7 +79,8 @@ def incident_report(context: RunFailureSensorContext, ui_url: str) -> dict:
     """What failed (job, assets, steps), which partition, the errors, when, and a link."""
     run = context.dagster_run
     errors = [
-        {"step": event.step_key, "error": scrub(event.step_failure_data.error.to_string())}
+        {"step": event.step_key, "error": scrub(event.step_failure_data.error.to_string()),
+         "metadata": failure_metadata(event, scrub)}
         for event in context.get_step_failure_events()
         if event.step_failure_data and event.step_failure_data.error
     ]

@@ -14,6 +14,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     DagsterInstance,
+    Failure,
     MetadataValue,
     asset,
     asset_check,
@@ -146,3 +147,21 @@ def test_a_failed_blocking_check_is_in_the_report(tmp_path: Path) -> None:
         "asset": "lake/checked", "check": "input_contract", "partition": None,
         "description": "- status = 'cancelled'", "metadata": {"offending_order_ids": "[7, 9]"},
     }]  # fmt: skip
+
+
+@asset(key=["raw", "audited"])
+def audited() -> None:
+    """Fails the way a write whose audit found bad rows does."""
+    raise Failure(description="raw.audited not published", metadata={
+        "check": "primary_key_unique", "partition": "[2026-01-05, 2026-01-06)",
+        "offending_keys": MetadataValue.json([3, 4]),
+    })  # fmt: skip
+
+
+def test_a_failed_audit_is_in_the_report(tmp_path: Path) -> None:
+    with instance_for_test() as instance:
+        result = materialize([audited], instance=instance, raise_on_error=False)
+        report, _ = report_after((instance, result), LakeResource(url=(tmp_path / "lake").as_uri()), None)
+    assert report["errors"][0]["metadata"] == {
+        "check": "primary_key_unique", "partition": "[2026-01-05, 2026-01-06)", "offending_keys": "[3, 4]",
+    }  # fmt: skip
