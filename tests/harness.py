@@ -1,6 +1,7 @@
 """A whole platform on simulated sources, and the source data read back independently.
 
-The readers here follow DESIGN.md's definitions directly from the sources (landing files,
+The readers here follow the tables' documented definitions (the SQL models' headers, the
+feature query's docstring, the clickstream rules) directly from the sources (landing files,
 the app DB, the rates function), never through the platform's own code paths.
 """
 
@@ -80,7 +81,7 @@ class SimulatedPlatform:
 
 
 def valid_event(line: bytes) -> dict | None:
-    """DESIGN's definition of a valid clickstream line."""
+    """A valid clickstream line, as `assets/raw/clickstream_validate.py` documents it."""
     try:
         obj = json.loads(line.decode("utf-8"))
     except ValueError:

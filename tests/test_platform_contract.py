@@ -1,7 +1,8 @@
 """The summary and production layers equal an independent computation from the sources.
 
 Expected values are computed here with pandas straight from the landing files, the app DB
-and the rates function, following DESIGN.md's definitions literally.
+and the rates function, following the tables' documented definitions literally (the SQL
+models' headers, `feature_sql.py`'s docstring).
 """
 
 from __future__ import annotations

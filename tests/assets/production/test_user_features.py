@@ -1,4 +1,4 @@
-"""User features in Redis from a real warehouse, against an independent computation of DESIGN."""
+"""User features in Redis from a real warehouse, against an independent computation of its definitions."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,7 +23,7 @@ NS = rv.Namespace("user_features")
 
 
 def expected_features(day: date) -> dict[int, dict[str, str]]:
-    """DESIGN's definitions computed by hand over the raw rows."""
+    """`feature_sql.py`'s definitions computed by hand over the raw rows."""
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
     start_7d, start_30d = end - timedelta(days=7), end - timedelta(days=30)
     visible = sorted((e for e in EVENTS if e[1] < end), key=lambda e: (e[1], e[0]))
