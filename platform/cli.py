@@ -103,6 +103,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return run_backfill(PlatformSettings.from_env(), args.select, args.partition_range)
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    from data_platform.resources.lake_sql.output import run_sql
+    from data_platform.resources.settings import PlatformSettings
+
+    load_env_file()
+    return run_sql(PlatformSettings.from_env(), args.query, as_csv=args.csv)
+
+
 class Parser(argparse.ArgumentParser):
     """Usage errors in one line too (argparse's default prints the whole usage first)."""
 
@@ -140,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--start", type=date.fromisoformat, required=True)
     restore.add_argument("--end", type=date.fromisoformat, required=True)
     restore.set_defaults(func=cmd_restore)
+    query = sub.add_parser("sql", help="query the lake's tables (lake.<name>) read-only with DuckDB")
+    query.add_argument("query", help='e.g. "SELECT date, count(*) FROM lake.events GROUP BY 1"')
+    query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    query.set_defaults(func=cmd_sql)
     backfill = sub.add_parser("backfill", help="materialize assets over a partition range in one run (range checked first)")
     backfill.add_argument("--select", required=True, help="asset keys, e.g. 'lake/exchange_rates,raw/exchange_rates'")
     backfill.add_argument("--partition-range", required=True, help="FIRST...LAST, inclusive, e.g. 2026-01-01...2026-01-07")

@@ -24,6 +24,7 @@ for category, feature in [
 
 from dagster import Definitions, in_process_executor
 
+from data_platform.assets.lake_sql import lake_sql_definitions
 from data_platform.assets.maintenance import maintenance_definitions
 from data_platform.assets.partitions import daily_partitions
 from data_platform.assets.production import production_definitions
@@ -43,6 +44,7 @@ def build_definitions(settings: PlatformSettings) -> Definitions:
         summary_definitions(partitions),
         production_definitions(partitions),
         maintenance_definitions(),
+        lake_sql_definitions(),
         automation_definitions(settings, partitions),
         Definitions(
             resources=build_resources(settings),

@@ -7,6 +7,7 @@ RAW = "raw"
 SUMMARY = "summary"
 PRODUCTION = "production"
 MAINTENANCE = "maintenance"
+LAKE_SQL = "lake_sql"
 
 OWNERS = ["team:data-engineering"]
 

@@ -13,9 +13,10 @@ from dagster import EnvVar
 from data_platform.resources.app_db import AppDbResource
 from data_platform.resources.lake.io_manager import LakeIOManager
 from data_platform.resources.lake.resource import LakeResource
+from data_platform.resources.lake_sql.resource import LakeSqlResource
 from data_platform.resources.rates_api import RatesApiResource
 from data_platform.resources.redis.store import RedisResource
-from data_platform.resources.settings import PlatformSettings
+from data_platform.resources.settings import PROD, PlatformSettings
 from data_platform.resources.spark import spark_resource
 from data_platform.resources.warehouse.io_manager import WarehouseIOManager
 from data_platform.resources.warehouse.resource import WarehouseResource
@@ -37,5 +38,7 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         "redis": RedisResource(url=EnvVar("PLATFORM_REDIS_URL")),
         "spark": spark_resource(settings.spark_master),
         "lake_io_manager": LakeIOManager(lake=lake),
+        # Lake models run in Athena in production, in DuckDB over the files elsewhere.
+        "lake_sql": LakeSqlResource(lake=lake, engine="athena" if settings.env == PROD else "duckdb"),
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
     }
