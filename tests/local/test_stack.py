@@ -74,3 +74,27 @@ def test_env_file_keeps_unrelated_lines(tmp_path: Path) -> None:
     env_file.write_text("MY_SETTING=1\nPLATFORM_REDIS_URL=old\n")
     write_env_file(env_file, {"PLATFORM_REDIS_URL": "redis://127.0.0.1:1/0"})
     assert env_file.read_text().splitlines() == ["MY_SETTING=1", 'PLATFORM_REDIS_URL="${PLATFORM_REDIS_URL:-redis://127.0.0.1:1/0}"']
+
+
+def test_redis_keeps_its_data_across_a_restart(tmp_path: Path) -> None:
+    """The published user features survive `down` then `up`: Redis persists to an
+    append-only file under the data folder."""
+    from data_platform.resources.redis.pointers import read_current
+    from data_platform.resources.redis.store import VersionedHashStore
+
+    local = LocalStack(tmp_path / "d", ports={"redis": free_port(), "rates": free_port()})
+    try:
+        client = redis.Redis.from_url(local.up()["PLATFORM_REDIS_URL"])
+        store = VersionedHashStore(client, "user_features", ("sessions_7d", "channel"))
+        store.write_version("2026-01-02", [(1, 3, "ads"), (2, 0, "organic")])
+        before = read_current(client, "user_features")
+        client.close()
+        assert sorted(local.down()) == ["postgres", "rates", "redis"]
+        assert (tmp_path / "d" / "redis" / "appendonly.aof").stat().st_size > 0
+        client = redis.Redis.from_url(local.up()["PLATFORM_REDIS_URL"])
+        assert read_current(client, "user_features") == before
+        assert before == ("2026-01-02", {1: {"sessions_7d": "3", "channel": "ads"},
+                                         2: {"sessions_7d": "0", "channel": "organic"}})  # fmt: skip
+        client.close()
+    finally:
+        local.down()
