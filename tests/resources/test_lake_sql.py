@@ -8,6 +8,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from data_platform.cli import main
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.lake_sql import LakeSqlRefusedError, LakeSqlResource, discover
 
@@ -102,3 +103,36 @@ def test_a_bad_query_raises_duckdbs_error(filled: LakeResource) -> None:
         resource.query("SELECT * FROM lake.nope")
     with pytest.raises(duckdb.ParserException):
         resource.query("SELEC 1")
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("SELECT * FROM lake.nope", "Catalog Error: Table with name nope does not exist!"),
+        ("DELETE FROM lake.events", "refused: the lake is read-only here, and this is a DELETE statement"),
+    ],
+)
+def test_cli_prints_one_line_and_fails(
+    tmp_path, statement: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    lake = LakeResource(url=tmp_path.as_uri())
+    lake.write_parquet("raw/events/date=2026-01-01/part-00000.parquet", pa.table({"event_id": [1]}))
+    monkeypatch.setenv("PLATFORM_LAKE_URL", lake.url)
+    assert main(["sql", statement]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"data-platform sql: error: {message}")
+
+
+def test_cli_prints_a_table(filled: LakeResource, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("PLATFORM_LAKE_URL", filled.url)
+    if filled.s3_endpoint_url:
+        monkeypatch.setenv("PLATFORM_S3_ENDPOINT_URL", filled.s3_endpoint_url)
+    assert main(["sql", "SELECT date, count(*) AS events FROM lake.events GROUP BY 1 ORDER BY 1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "date       | events",
+        "-----------+-------",
+        "2026-01-01 |      3",
+        "2026-01-02 |      4",
+        "(2 rows)",
+    ]
