@@ -17,6 +17,7 @@ from data_platform.resources.lake_sql.resource import LakeSqlResource
 from data_platform.resources.rates_api import RatesApiResource
 from data_platform.resources.redis.store import RedisResource
 from data_platform.resources.settings import PROD, PlatformSettings
+from data_platform.resources.slack import SlackWebhookResource
 from data_platform.resources.spark import spark_resource
 from data_platform.resources.warehouse.io_manager import WarehouseIOManager
 from data_platform.resources.warehouse.resource import WarehouseResource
@@ -37,6 +38,10 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         "rates_api": RatesApiResource(url=EnvVar("PLATFORM_RATES_API_URL")),
         "redis": RedisResource(url=EnvVar("PLATFORM_REDIS_URL")),
         "spark": spark_resource(settings.spark_master),
+        # Posting is off without a webhook: an unset EnvVar would fail every sensor tick.
+        "slack": SlackWebhookResource(
+            url=EnvVar("PLATFORM_SLACK_WEBHOOK_URL") if settings.slack_webhook_url else None
+        ),
         "lake_io_manager": LakeIOManager(lake=lake),
         # Lake models run in Athena in production, in DuckDB over the files elsewhere.
         "lake_sql": LakeSqlResource(lake=lake, engine="athena" if settings.env == PROD else "duckdb"),

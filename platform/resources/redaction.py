@@ -13,6 +13,9 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>
 _KEY_VALUE = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'[^']*'|\S+)", re.I)
 # Shorter strings would hide ordinary words; real passwords are longer.
 MIN_SECRET_LENGTH = 4
+# Secrets that are a whole value rather than a password inside a URL: a webhook's URL is
+# its credential, and so is an AWS secret key.
+WHOLE_VALUE_SECRETS = ("PLATFORM_SLACK_WEBHOOK_URL", "AWS_SECRET_ACCESS_KEY")
 
 
 def url_secrets(url: str | None) -> set[str]:
@@ -30,8 +33,11 @@ def url_secrets(url: str | None) -> set[str]:
 
 
 def environment_secrets() -> set[str]:
-    """Passwords inside the secret variables' URLs, so they are hidden wherever they appear."""
-    return {secret for name in SECRET_VARIABLES for secret in url_secrets(os.environ.get(name))}
+    """Passwords inside the secret variables' URLs and the whole-value secrets, so they are
+    hidden wherever they appear."""
+    passwords = {secret for name in SECRET_VARIABLES for secret in url_secrets(os.environ.get(name))}
+    values = (os.environ.get(name) or "" for name in WHOLE_VALUE_SECRETS)
+    return passwords | {value for value in values if len(value) >= MIN_SECRET_LENGTH}
 
 
 def redact(text: str, url: str | None = None) -> str:

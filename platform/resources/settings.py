@@ -88,6 +88,8 @@ class PlatformSettings:
         env = (get("PLATFORM_ENV") or LOCAL).lower()
         if env not in (LOCAL, PROD):
             raise ValueError(f"PLATFORM_ENV must be '{LOCAL}' or '{PROD}', not {env!r}")
+        if env == PROD and (problems := production_problems(environ)):
+            raise ValueError("PLATFORM_ENV=prod needs every system named: " + "; ".join(problems))
         lake_default = (data_dir(environ) / "lake").as_uri()
         return cls(
             env=env,
@@ -117,6 +119,29 @@ class PlatformSettings:
             "PLATFORM_RATES_API_URL": self.rates_api_url,
         }
         return [name for name, value in required.items() if not value]
+
+
+# Production names every system itself: nothing may fall back to a local default.
+PROD_REQUIRED = (
+    "PLATFORM_LAKE_URL", "PLATFORM_WAREHOUSE_URL", "PLATFORM_APP_DB_URL", "PLATFORM_REDIS_URL",
+    "PLATFORM_RATES_API_URL", "PLATFORM_UI_URL", "PLATFORM_SPARK_MASTER", "PLATFORM_START_DATE",
+)  # fmt: skip
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def production_problems(environ: Mapping[str, str]) -> list[str]:
+    """Why `environ` is not a production environment: variables unset, or values pointing at
+    the embedded stack (its sockets and lake live in the local data folder, its servers on
+    the loopback address, which also makes incident links useless to anyone else)."""
+    local = str(data_dir(environ))
+    problems = []
+    for name in PROD_REQUIRED:
+        value = environ.get(name) or ""
+        if not value:
+            problems.append(f"{name} is not set")
+        elif local in value or any(f"//{host}" in value or f"@{host}" in value for host in _LOOPBACK):
+            problems.append(f"{name} points at the local stack")
+    return problems
 
 
 def _executor(name: str) -> str:

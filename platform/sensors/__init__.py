@@ -17,7 +17,7 @@ def automation_definitions(settings: PlatformSettings, partitions: DailyPartitio
         schedules=build_schedules(partitions),
         sensors=[
             build_landing_sensor(partitions, interval),
-            build_incident_sensor(settings.ui_url, settings.slack_webhook_url, interval),
+            build_incident_sensor(settings.ui_url, interval),
             build_automation_sensor(interval),
         ],
     )

@@ -1,16 +1,14 @@
 """A report for every incident: each failed run writes one to the lake's `incidents/`.
 
 The report says what failed, which partition, the error and when, with a link to the run;
-when `PLATFORM_SLACK_WEBHOOK_URL` is set it is posted there too. Errors are redacted so no
-credential leaves in a report.
+when `PLATFORM_SLACK_WEBHOOK_URL` is set it is posted there too (the `slack` resource).
+Errors are redacted (`resources.redaction`) so no credential leaves in a report.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import requests
 from dagster import (
@@ -22,33 +20,10 @@ from dagster import (
 
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.redaction import redact
-from data_platform.resources.settings import SECRET_VARIABLES
+from data_platform.resources.slack import SlackWebhookResource
 from data_platform.sensors.check_failures import failed_checks, failure_metadata
 
 SENSOR_NAME = "incident_report_sensor"
-# Values that must never appear in a report, whatever shape an error message gives them.
-_SECRET_SOURCES = (*SECRET_VARIABLES, "PLATFORM_SLACK_WEBHOOK_URL", "AWS_SECRET_ACCESS_KEY")
-
-
-def secret_values() -> list[str]:
-    """The secret variables' values and the passwords inside them, longest first."""
-    found: set[str] = set()
-    for name in _SECRET_SOURCES:
-        value = os.environ.get(name) or ""
-        if len(value) >= 4:
-            found.add(value)
-        password = urlsplit(value).password if "://" in value else None
-        if password and len(password) >= 4:
-            found.add(password)
-    return sorted(found, key=len, reverse=True)
-
-
-def scrub(text: str) -> str:
-    """Redact connection-URL passwords and every known secret value."""
-    text = redact(text)
-    for secret in secret_values():
-        text = text.replace(secret, "***")
-    return text
 
 
 def failed_at(context: RunFailureSensorContext) -> datetime:
@@ -79,13 +54,13 @@ def incident_report(context: RunFailureSensorContext, ui_url: str) -> dict:
     """What failed (job, assets, steps), which partition, the errors, when, and a link."""
     run = context.dagster_run
     errors = [
-        {"step": event.step_key, "error": scrub(event.step_failure_data.error.to_string()),
-         "metadata": failure_metadata(event, scrub)}
+        {"step": event.step_key, "error": redact(event.step_failure_data.error.to_string()),
+         "metadata": failure_metadata(event, redact)}
         for event in context.get_step_failure_events()
         if event.step_failure_data and event.step_failure_data.error
     ]
     if not errors and context.failure_event.message:
-        errors = [{"step": None, "error": scrub(context.failure_event.message)}]
+        errors = [{"step": None, "error": redact(context.failure_event.message)}]
     assets, failed_assets = run_assets(context, {error["step"] for error in errors if error["step"]})
     return {
         "run_id": run.run_id,
@@ -97,7 +72,7 @@ def incident_report(context: RunFailureSensorContext, ui_url: str) -> dict:
         "failed_assets": failed_assets,
         "failed_steps": [error["step"] for error in errors],
         "errors": errors,
-        "failed_checks": failed_checks(context.instance, run.run_id, scrub),
+        "failed_checks": failed_checks(context.instance, run.run_id, redact),
         "failed_at": failed_at(context).isoformat(timespec="seconds"),
         "run_url": f"{ui_url.rstrip('/')}/runs/{run.run_id}",
     }
@@ -115,9 +90,7 @@ def slack_text(report: dict) -> str:
             f"(partition {partition}): {error} — {report['run_url']}")
 
 
-def build_incident_sensor(
-    ui_url: str, slack_webhook_url: str | None, interval_seconds: int = 30
-) -> SensorDefinition:
+def build_incident_sensor(ui_url: str, interval_seconds: int = 30) -> SensorDefinition:
     @run_failure_sensor(
         name=SENSOR_NAME,
         description="Writes an incident report to the lake for every failed run (and posts it to Slack).",
@@ -125,15 +98,17 @@ def build_incident_sensor(
         minimum_interval_seconds=interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
     )
-    def incident_report_sensor(context: RunFailureSensorContext, lake: LakeResource) -> None:
+    def incident_report_sensor(
+        context: RunFailureSensorContext, lake: LakeResource, slack: SlackWebhookResource
+    ) -> None:
         report = incident_report(context, ui_url)
         written = lake.write_bytes(report_path(report), json.dumps(report, indent=2).encode())
         context.log.info(f"incident report for run {report['run_id']} at {written.path}")
-        if slack_webhook_url:
+        if slack.enabled:
             try:
-                requests.post(slack_webhook_url, json={"text": slack_text(report)}, timeout=10).raise_for_status()
+                slack.post(slack_text(report))
             except requests.RequestException as exc:
                 # The report is in the lake; a Slack outage must not stall reports of later failures.
-                context.log.error(f"incident report not posted to Slack: {scrub(str(exc))}")
+                context.log.error(f"incident report not posted to Slack: {redact(str(exc))}")
 
     return incident_report_sensor

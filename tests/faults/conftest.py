@@ -23,6 +23,7 @@ from data_platform.assets.raw import raw_definitions
 from data_platform.resources.environment import build_resources
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.settings import PlatformSettings
+from data_platform.resources.slack import SlackWebhookResource
 from data_platform.sensors.incidents import build_incident_sensor
 from data_platform.simulator.run import SimulationConfig, simulate
 
@@ -54,9 +55,9 @@ class Shop:
         lake = LakeResource(url=self.lake.as_uri())
         context = build_run_status_sensor_context(
             sensor_name="incident_report_sensor", dagster_instance=self.instance,
-            dagster_run=result.dagster_run, dagster_event=result.get_run_failure_event(), resources={"lake": lake},
+            dagster_run=result.dagster_run, dagster_event=result.get_run_failure_event(), resources={"lake": lake, "slack": SlackWebhookResource()},
         ).for_run_failure()  # fmt: skip
-        build_incident_sensor("http://127.0.0.1:3000", None)(context)
+        build_incident_sensor("http://127.0.0.1:3000")(context)
         path = next(p for p in lake.list_files("incidents") if result.run_id in p)
         return (self.lake / path).read_text()
 

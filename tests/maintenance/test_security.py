@@ -25,6 +25,7 @@ from data_platform.health import report, run_checks
 from data_platform.resources.environment import build_resources
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.settings import PlatformSettings
+from data_platform.resources.slack import SlackWebhookResource
 from data_platform.sensors.incidents import build_incident_sensor
 from data_platform.simulator.run import SimulationConfig, simulate
 
@@ -97,7 +98,7 @@ def test_no_secret_in_logs_metadata_reports_or_health(secret_stack, tmp_path: Pa
     raw = raw_definitions(daily_partitions(settings.start_date))
     assets = [*raw.assets, *raw.asset_checks]
     lake = LakeResource(url=lake_dir.as_uri())
-    sensor = build_incident_sensor("http://127.0.0.1:3000", None)
+    sensor = build_incident_sensor("http://127.0.0.1:3000")
     with DagsterInstance.local_temp(str(home)) as instance:
         def run(expect_success: bool):
             result = materialize(assets, resources=build_resources(settings), instance=instance, selection=SOURCES,
@@ -106,7 +107,7 @@ def test_no_secret_in_logs_metadata_reports_or_health(secret_stack, tmp_path: Pa
             if not expect_success:  # the incident report of the failure, as the sensor writes it
                 context = build_run_status_sensor_context(
                     sensor_name="incident_report_sensor", dagster_instance=instance, dagster_run=result.dagster_run,
-                    dagster_event=result.get_run_failure_event(), resources={"lake": lake},
+                    dagster_event=result.get_run_failure_event(), resources={"lake": lake, "slack": SlackWebhookResource()},
                 ).for_run_failure()  # fmt: skip
                 sensor(context)
             return result

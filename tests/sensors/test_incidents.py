@@ -14,6 +14,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     DagsterInstance,
+    EnvVar,
     Failure,
     MetadataValue,
     asset,
@@ -24,7 +25,10 @@ from dagster import (
 )
 
 from data_platform.assets.partitions import daily_partitions
+from data_platform.resources.environment import build_resources
 from data_platform.resources.lake.resource import LakeResource
+from data_platform.resources.settings import PlatformSettings
+from data_platform.resources.slack import SlackWebhookResource
 from data_platform.sensors.incidents import SENSOR_NAME, build_incident_sensor
 
 PASSWORD = "Hunter2-not-for-reports"
@@ -72,13 +76,14 @@ def failed(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DagsterInstance, o
         yield instance, result
 
 
-def report_after(failed, lake: LakeResource, slack_url: str | None) -> tuple[dict, str]:
+def report_after(failed, lake: LakeResource, slack: str | SlackWebhookResource | None) -> tuple[dict, str]:
     instance, result = failed
+    slack = slack if isinstance(slack, SlackWebhookResource) else SlackWebhookResource(url=slack)
     context = build_run_status_sensor_context(
         sensor_name=SENSOR_NAME, dagster_instance=instance, dagster_run=result.dagster_run,
-        dagster_event=result.get_run_failure_event(), resources={"lake": lake},
+        dagster_event=result.get_run_failure_event(), resources={"lake": lake, "slack": slack},
     ).for_run_failure()
-    build_incident_sensor(UI_URL, slack_url)(context)
+    build_incident_sensor(UI_URL)(context)
     files = lake.list_files("incidents", suffix=".json")
     assert len(files) == 1
     text = Path(lake.uri(files[0]).removeprefix("file://")).read_text()
@@ -113,6 +118,17 @@ def test_the_report_is_posted_to_slack(failed, tmp_path: Path, webhook: str, mon
     text = Webhook.received[0]["text"]
     assert report["run_id"][:8] in text and "2026-01-05" in text and report["run_url"] in text
     assert PASSWORD not in text
+
+
+def test_the_webhook_reaches_the_sensor_as_an_env_var(failed, tmp_path: Path, webhook: str, monkeypatch) -> None:
+    """The platform's resources carry the variable's name, resolved only when the sensor runs."""
+    monkeypatch.setenv("PLATFORM_SLACK_WEBHOOK_URL", webhook)
+    slack = build_resources(PlatformSettings.from_env())["slack"]
+    assert isinstance(slack.url, EnvVar) and slack.url.env_var_name == "PLATFORM_SLACK_WEBHOOK_URL"
+    report_after(failed, LakeResource(url=(tmp_path / "lake").as_uri()), slack)
+    assert len(Webhook.received) == 1
+    monkeypatch.delenv("PLATFORM_SLACK_WEBHOOK_URL")
+    assert build_resources(PlatformSettings.from_env())["slack"].enabled is False
 
 
 def test_a_slack_outage_still_leaves_the_report(failed, tmp_path: Path, webhook: str) -> None:
