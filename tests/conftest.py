@@ -27,8 +27,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="session")
 def stack_env(stack: LocalStack) -> Iterator[dict[str, str]]:
-    """The PLATFORM_* variables of the test stack, set in this process for the session."""
-    values = stack.urls()
+    """The PLATFORM_* variables of the test stack, set in this process for the session.
+
+    Database URLs connect as the server's superuser, because tests build their fixtures'
+    schemas by hand; `stack.urls()` (what `.env` holds) connects as the platform's roles."""
+    values = stack.admin_urls()
     with pytest.MonkeyPatch.context() as env:
         for key, value in values.items():
             env.setenv(key, value)

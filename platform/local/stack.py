@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from data_platform.local import roles
 from data_platform.local.processes import (
     StackError,
     pid_alive,
@@ -25,6 +26,7 @@ from data_platform.local.processes import (
     stop_pid,
     wait_until,
 )
+from data_platform.local.roles import role_url
 
 HOST = "127.0.0.1"
 # `dagster` holds the Dagster instance: runs, event logs and schedules.
@@ -117,7 +119,22 @@ class LocalStack:
         ]
 
     def urls(self) -> dict[str, str]:
-        """The PLATFORM_* variables that point the platform at this stack."""
+        """The PLATFORM_* variables that point the platform at this stack, each database URL
+        connecting as its least-privileged role (see `local.roles`)."""
+        admin = self.admin_urls()
+        warehouse, app = admin["PLATFORM_WAREHOUSE_URL"], admin["PLATFORM_APP_DB_URL"]
+        return {
+            **admin,
+            "PLATFORM_WAREHOUSE_URL": role_url(warehouse, roles.LOADER),
+            "PLATFORM_WAREHOUSE_TRANSFORM_URL": role_url(warehouse, roles.TRANSFORMER),
+            "PLATFORM_WAREHOUSE_ANALYST_URL": role_url(warehouse, roles.ANALYST),
+            "PLATFORM_APP_DB_URL": role_url(app, roles.APP),
+            "PLATFORM_APP_SERVER_URL": role_url(app, roles.SERVER),
+        }
+
+    def admin_urls(self) -> dict[str, str]:
+        """The same variables as the server's superuser: for setting the stack up (and test
+        fixtures that build schemas by hand), never for pipelines."""
         state = self._state()
         if "postgres_socket_uri" not in state:
             raise StackError("the local stack has never been started: run `data-platform services up`")
@@ -173,6 +190,11 @@ class LocalStack:
             for name in DATABASES:
                 if name not in existing:
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        base, _, query = uri.partition("?")
+        server = base.rsplit("/", 1)[0]
+        for name, grant in (("warehouse", roles.grant_warehouse), ("app", roles.grant_app)):
+            with psycopg.connect(f"{server}/{name}?{query}", autocommit=True) as conn:
+                grant(conn)
 
     def _redis_up(self, pid: int | None, port: int) -> int:
         if pid_alive(pid):

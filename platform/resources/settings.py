@@ -18,7 +18,10 @@ LOCAL, PROD = "local", "prod"
 # Variables whose values may carry credentials: resources receive them as `EnvVar`s.
 SECRET_VARIABLES = (
     "PLATFORM_WAREHOUSE_URL",
+    "PLATFORM_WAREHOUSE_TRANSFORM_URL",
+    "PLATFORM_WAREHOUSE_ANALYST_URL",
     "PLATFORM_APP_DB_URL",
+    "PLATFORM_APP_SERVER_URL",
     "PLATFORM_REDIS_URL",
     "PLATFORM_DAGSTER_PG_URL",
     "PLATFORM_CELERY_BROKER_URL",
@@ -80,6 +83,10 @@ class PlatformSettings:
     executor: str = "multiprocess"
     # The celery broker and result backend (a Redis database apart from the features).
     celery_broker_url: str | None = None
+    # The warehouse as the transformer (reads `raw`, writes `analytics`: the summary layer,
+    # e.g. dbt's profile) and as the read-only analyst (ad-hoc SQL).
+    warehouse_transform_url: str | None = None
+    warehouse_analyst_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -108,6 +115,8 @@ class PlatformSettings:
             sensor_interval_seconds=int(get("PLATFORM_SENSOR_INTERVAL_SECONDS") or 30),
             executor=_executor(get("PLATFORM_EXECUTOR") or "multiprocess"),
             celery_broker_url=get("PLATFORM_CELERY_BROKER_URL"),
+            warehouse_transform_url=get("PLATFORM_WAREHOUSE_TRANSFORM_URL"),
+            warehouse_analyst_url=get("PLATFORM_WAREHOUSE_ANALYST_URL"),
         )
 
     def missing(self) -> list[str]:

@@ -3,7 +3,8 @@
 An order in EUR (no rate) and an order with status `cancelled` reach a real app DB whose
 table has no CHECK constraints (the production OLTP database owes the platform nothing).
 The day's input check fails naming both orders, and neither `raw.orders` nor
-`serving.channel_summary` ever holds anything computed from that day.
+`serving.channel_summary` ever holds anything computed from that day. The platform runs as
+the stack's least-privileged roles throughout.
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +16,7 @@ from dagster import AssetCheckKey, AssetKey, DagsterInstance
 from harness import SimulatedPlatform
 
 from data_platform.assets.raw.input_contracts import CONTRACTS, violations
+from data_platform.local import roles
 
 ORDERS = next(c for c in CONTRACTS if c.table == "orders")
 START = date(2026, 3, 1)
@@ -57,6 +59,15 @@ def add_bad_orders(app_db_url: str) -> None:
             )
 
 
+def as_roles(warehouse_admin: str, app_admin: str) -> tuple[str, str]:
+    """Grant the stack's roles on both databases; the platform then runs as them, never as a superuser."""
+    with psycopg.connect(warehouse_admin, autocommit=True) as conn:
+        roles.grant_warehouse(conn)
+    with psycopg.connect(app_admin, autocommit=True) as conn:
+        roles.grant_app(conn)
+    return roles.role_url(warehouse_admin, roles.LOADER), roles.role_url(app_admin, roles.APP)
+
+
 @pytest.mark.slow
 def test_bad_orders_fail_the_input_check_and_never_reach_serving(make_database, tmp_path, stack_env) -> None:
     from data_platform.definitions import build_definitions
@@ -64,16 +75,18 @@ def test_bad_orders_fail_the_input_check_and_never_reach_serving(make_database, 
     from data_platform.resources.settings import PlatformSettings
     from data_platform.simulator.run import SimulationConfig, simulate
 
+    warehouse_admin, app_admin = make_database("contract_wh"), make_database("contract_app")
+    simulate(SimulationConfig(start=START, days=2, scale=0.05), app_admin, tmp_path.as_uri())
+    add_bad_orders(app_admin)
+    warehouse_url, app_url = as_roles(warehouse_admin, app_admin)
     platform = SimulatedPlatform({
         "PLATFORM_LAKE_URL": tmp_path.as_uri(),
-        "PLATFORM_WAREHOUSE_URL": make_database("contract_wh"),
-        "PLATFORM_APP_DB_URL": make_database("contract_app"),
+        "PLATFORM_WAREHOUSE_URL": warehouse_url,
+        "PLATFORM_APP_DB_URL": app_url,
         "PLATFORM_REDIS_URL": stack_env["PLATFORM_REDIS_URL"].rsplit("/", 1)[0] + "/13",
         "PLATFORM_START_DATE": START.isoformat(),
         "PLATFORM_SPARK_MASTER": "local[1]",
     })  # fmt: skip
-    simulate(SimulationConfig(start=START, days=2, scale=0.05), platform.app_db_url, tmp_path.as_uri())
-    add_bad_orders(platform.app_db_url)
     instance = DagsterInstance.ephemeral()
     with platform.environment():
         defs = build_definitions(PlatformSettings.from_env())

@@ -1,0 +1,88 @@
+"""Least privilege on the local stack: each role can do its job and nothing more.
+
+The stack's `warehouse` and `app` databases carry the roles; a database made for a test
+gets the same grants from the same functions.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from data_platform.local import roles
+from data_platform.local.stack import LocalStack
+
+
+@pytest.fixture(scope="module")
+def urls(stack: LocalStack, make_database) -> dict[str, str]:
+    """The stack's role URLs, pointed at fresh warehouse and app databases with the grants."""
+    admin = {"warehouse": make_database("roles_wh"), "app": make_database("roles_app")}
+    with psycopg.connect(admin["warehouse"], autocommit=True) as conn:
+        roles.grant_warehouse(conn)
+    with psycopg.connect(admin["app"], autocommit=True) as conn:
+        roles.grant_app(conn)
+    role = lambda db, name: roles.role_url(admin[db], name)  # noqa: E731
+    return {
+        "loader": role("warehouse", roles.LOADER), "transformer": role("warehouse", roles.TRANSFORMER),
+        "analyst": role("warehouse", roles.ANALYST), "app": role("app", roles.APP),
+        "server": role("app", roles.SERVER),
+    }  # fmt: skip
+
+
+def run(url: str, *statements: str) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        result: list[tuple] = []
+        for statement in statements:
+            cursor = conn.execute(statement)
+            result = cursor.fetchall() if cursor.description else []
+        return result
+
+
+def denied(url: str, statement: str) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        run(url, statement)
+
+
+def test_the_env_urls_connect_as_roles_none_a_superuser(stack: LocalStack) -> None:
+    urls = stack.urls()
+    expected = {
+        "PLATFORM_WAREHOUSE_URL": roles.LOADER, "PLATFORM_WAREHOUSE_TRANSFORM_URL": roles.TRANSFORMER,
+        "PLATFORM_WAREHOUSE_ANALYST_URL": roles.ANALYST, "PLATFORM_APP_DB_URL": roles.APP,
+        "PLATFORM_APP_SERVER_URL": roles.SERVER,
+    }  # fmt: skip
+    for variable, role in expected.items():
+        assert run(urls[variable], "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user") == [
+            (role, False)
+        ], variable
+
+
+def test_loader_writes_raw_and_transformer_reads_it(urls) -> None:
+    run(urls["loader"], "CREATE TABLE raw.orders (order_id bigint)", "INSERT INTO raw.orders VALUES (1)")
+    assert run(urls["transformer"], "SELECT order_id FROM raw.orders") == [(1,)]
+    assert run(urls["analyst"], "SELECT order_id FROM raw.orders") == [(1,)]
+    denied(urls["transformer"], "INSERT INTO raw.orders VALUES (2)")
+    denied(urls["transformer"], "CREATE TABLE raw.mine (a int)")
+
+
+def test_transformer_writes_analytics_analyst_only_reads(urls) -> None:
+    run(urls["transformer"], "CREATE TABLE analytics.daily (d date)", "INSERT INTO analytics.daily VALUES ('2026-01-01')")
+    assert run(urls["analyst"], "SELECT count(*) FROM analytics.daily") == [(1,)]
+    denied(urls["analyst"], "INSERT INTO analytics.daily VALUES ('2026-01-02')")
+    denied(urls["analyst"], "CREATE TABLE analytics.mine (a int)")
+    denied(urls["analyst"], "DELETE FROM raw.orders")
+
+
+def test_a_model_run_as_the_transformer_cannot_write_files_on_the_host(urls) -> None:
+    """Finding 4: a 'one SELECT' model calling the large-object functions."""
+    denied(urls["transformer"], "SELECT lo_from_bytea(0, 'malicious'::bytea)")
+    denied(urls["transformer"], "SELECT lo_export(lo_from_bytea(0, 'x'::bytea), '/tmp/owned')")
+    denied(urls["loader"], "SELECT lo_from_bytea(0, 'malicious'::bytea)")
+    denied(urls["transformer"], "COPY (SELECT 1) TO '/tmp/owned'")
+
+
+def test_the_app_owns_its_database_and_the_server_reads_serving(urls) -> None:
+    run(urls["app"], "CREATE TABLE public.orders (order_id bigint)",
+        "CREATE TABLE serving.channel_summary (channel text)", "INSERT INTO serving.channel_summary VALUES ('ads')")  # fmt: skip
+    assert run(urls["server"], "SELECT channel FROM serving.channel_summary") == [("ads",)]
+    denied(urls["server"], "INSERT INTO serving.channel_summary VALUES ('x')")
+    denied(urls["server"], "SELECT * FROM public.orders")
