@@ -92,7 +92,7 @@ class VersionedHashStore:
             self._seal(version, result, seconds)
             current = rv.text(
                 self.client.eval(
-                    rv.PUBLISH, 3, self.ns.current, self.ns.previous, self.ns.meta(version), version
+                    rv.PUBLISH, 3, self.ns.current, self.ns.previous, self.ns.sealed, version
                 )
             )
             cleaned += self.retire()
@@ -130,8 +130,7 @@ class VersionedHashStore:
         stale = (
             key for key in rv.version_keys(self.client, self.ns, version) if key not in written
         )
-        for batch in rv.in_batches(stale):
-            self.client.unlink(*batch)
+        rv.unlink_keys(self.client, stale)
 
     def _verify(self, version: str, result: BulkResult, rewrite: bool) -> None:
         if not rewrite and result.new_keys != result.hashes:
@@ -150,7 +149,7 @@ class VersionedHashStore:
         """The meta hash is the completeness marker: written last, after the read-back."""
         info = {"keys": result.hashes, "bytes": result.bytes, "seconds": round(seconds, 3),
                 "written_at": datetime.now(UTC).isoformat(), "complete": 1}  # fmt: skip
-        self.client.hset(self.ns.meta(version), mapping=info)
+        rv.seal(self.client, self.ns, version, info)
 
 
 class RedisResource(ConfigurableResource):

@@ -2,10 +2,18 @@
 
 Layout for namespace `ns` and version `V` (an ISO date, so versions sort as text):
 
-    ns:V:<id>        one hash per entity
-    ns:V:__meta      hash written last: `complete`=1, `keys`, `bytes`, `seconds`, …
-    ns:__versions    sorted set of every version that may have keys (added before writing)
-    ns:current       the version readers use; ns:previous the one before (for rollback)
+    ns:V:<id>             one hash per entity (the readers' contract key)
+    ns:V:__meta           hash written last: `complete`=1, `keys`, `bytes`, `seconds`, …
+    ns:current            the version readers use (the readers' contract key)
+    {ns:current}:previous the version before it (for rollback)
+    {ns:current}:versions sorted set of every version that may have keys (added before writing)
+    {ns:current}:sealed   hash version → key count, set when a version is sealed complete
+    {ns:current}:lock     the writers' lock
+
+Redis Cluster: the keys after `current` carry the hash tag `{ns:current}`, whose slot is
+the slot of `ns:current` itself, so every multi-key script (publish, rollback) touches one
+slot. Entity keys are only ever used one per command (HSET, HGETALL, EXPIRE, UNLINK in
+pipelines), so they spread over the cluster freely.
 
 A version without a complete `__meta` is partial (a crashed or running write); one whose
 meta carries `expiring` has a TTL on all its keys and is never pointed at again.
@@ -25,9 +33,10 @@ UNLINK_BATCH = 5_000
 META = "__meta"
 VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-# Moves `current` to a complete version, never backwards; the old one becomes `previous`.
+# Moves `current` to a sealed version, never backwards; the old one becomes `previous`.
+# KEYS: current, previous, sealed (one slot).
 PUBLISH = """
-if redis.call('HGET', KEYS[3], 'complete') ~= '1' then
+if not redis.call('HGET', KEYS[3], ARGV[1]) then
   return redis.error_reply('version ' .. ARGV[1] .. ' is not complete')
 end
 local cur = redis.call('GET', KEYS[1])
@@ -38,14 +47,13 @@ return ARGV[1]
 """
 
 # Sets both pointers only if `current` is still what the caller read (compare-and-set).
+# KEYS: current, previous (one slot).
 REPOINT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[3] == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[3]) end
 return 1
 """
-
-EXPIRE_KEYS = "for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end return #KEYS"
 
 
 def check_version(version: str) -> str:
@@ -67,16 +75,25 @@ class Namespace:
         return f"{self.name}:current"
 
     @property
+    def tag(self) -> str:
+        """The hash tag that puts a key in `current`'s cluster slot."""
+        return "{" + self.current + "}"
+
+    @property
     def previous(self) -> str:
-        return f"{self.name}:previous"
+        return f"{self.tag}:previous"
 
     @property
     def registry(self) -> str:
-        return f"{self.name}:__versions"
+        return f"{self.tag}:versions"
+
+    @property
+    def sealed(self) -> str:
+        return f"{self.tag}:sealed"
 
     @property
     def lock(self) -> str:
-        return f"{self.name}:__lock"
+        return f"{self.tag}:lock"
 
     def prefix(self, version: str) -> str:
         return f"{self.name}:{check_version(version)}:"
@@ -132,18 +149,41 @@ def in_batches(keys: Iterator[bytes], size: int = UNLINK_BATCH) -> Iterator[list
         yield batch
 
 
+def unlink_keys(client: redis.Redis, keys: Iterator[bytes]) -> int:
+    """UNLINK one key per command, pipelined: a multi-key UNLINK would cross cluster slots."""
+    deleted = 0
+    for batch in in_batches(keys):
+        pipe = client.pipeline(transaction=False)
+        for key in batch:
+            pipe.unlink(key)
+        deleted += sum(pipe.execute())
+    return deleted
+
+
+def seal(client: redis.Redis, ns: Namespace, version: str, info: dict[str, object]) -> None:
+    """The meta hash (the version's own completeness marker), then its entry among the sealed."""
+    client.hset(ns.meta(version), mapping=info)
+    client.hset(ns.sealed, version, str(info["keys"]))
+
+
 def delete_version(client: redis.Redis, ns: Namespace, version: str) -> int:
-    """Meta first (the version stops counting as complete), then its keys, then the registry entry."""
+    """Seal and meta first (the version stops counting as complete), then its keys, then the
+    registry entry."""
+    client.hdel(ns.sealed, version)
     client.delete(ns.meta(version))
-    deleted = sum(client.unlink(*batch) for batch in in_batches(version_keys(client, ns, version)))
+    deleted = unlink_keys(client, version_keys(client, ns, version))
     client.zrem(ns.registry, version)
     return deleted
 
 
 def expire_version(client: redis.Redis, ns: Namespace, version: str, seconds: int) -> None:
-    """TTL on every key, meta last so it outlives them; marked so it is done once."""
-    expire = client.register_script(EXPIRE_KEYS)
+    """TTL on every key, meta last so it outlives them; marked so it is done once and never
+    published again."""
+    client.hdel(ns.sealed, version)
     for batch in in_batches(version_keys(client, ns, version)):
-        expire(keys=batch, args=[seconds])  # one reply per batch, not per key
+        pipe = client.pipeline(transaction=False)
+        for key in batch:
+            pipe.expire(key, seconds)
+        pipe.execute()
     client.hset(ns.meta(version), "expiring", str(seconds))
     client.expire(ns.meta(version), seconds)
