@@ -1,8 +1,9 @@
 """A summary rebuild racing the archive of the same day: no row is lost or doubled.
 
 The rebuild commits between the archive's count and its DELETE (it holds a table lock, as
-a writer outside the engine's lock does, and commits the moment the DELETE waits on it).
-The archive must then refuse and keep the rebuilt rows, never delete rows it did not archive.
+a writer outside the engine's lock does, and commits the moment the DELETE waits on it),
+with more rows or with as many rows of new values. The archive must then refuse and keep
+the rebuilt rows, never delete rows it did not archive.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import psycopg
 import pyarrow as pa
+import pytest
 
 from data_platform.assets.maintenance.archive import ArchiveMismatchError, archive_day, read_archive
 from data_platform.assets.maintenance.retention_rules import rule_for
@@ -51,13 +53,17 @@ def wait_for_blocked_delete(url: str, timeout: float = 30.0) -> None:
     raise AssertionError("the archive's DELETE never waited for the rebuild")
 
 
-def test_a_rebuild_committing_between_count_and_delete_loses_nothing(make_database, tmp_path) -> None:
+@pytest.mark.parametrize(
+    "rebuilt",
+    [[(DAY, "ads", 11), (DAY, "email", 11), (DAY, "organic", 11)], [(DAY, "ads", 12), (DAY, "organic", 12)]],
+    ids=["more_rows", "same_count_new_values"],
+)
+def test_a_rebuild_committing_between_count_and_delete_loses_nothing(make_database, tmp_path, rebuilt) -> None:
     url = make_database("archive_race")
     warehouse, lake = WarehouseResource(url=url), LakeResource(url=tmp_path.as_uri())
     window = (datetime.combine(DAY, time(), UTC), datetime.combine(DAY + timedelta(days=1), time(), UTC))
     warehouse.engine().write_partition("analytics", "channel_summary", summary(DAY, ["ads", "organic"], 10),
                                        "event_date", *window)  # fmt: skip
-    rebuilt = [(DAY, "ads", 11), (DAY, "email", 11), (DAY, "organic", 11)]
 
     outcome: dict[str, object] = {}
     with psycopg.connect(url) as rebuild:

@@ -1,16 +1,17 @@
 """Moving one warehouse day to the lake's archive: export, verify, delete in one transaction.
 
 PostgreSQL days are read through the warehouse engine and written as one Parquet file;
-Redshift writes them itself with `UNLOAD ... FORMAT AS PARQUET`. Either way the day is
-deleted only when the archive holds exactly as many rows as the warehouse, counted again
-under the writers' own table lock inside the deleting transaction, and the DELETE must
-remove exactly that many rows or the transaction rolls back: a write that lands between
-export and delete (or a writer outside the lock, committing between count and DELETE)
-makes the archive refuse instead of losing rows.
+Redshift writes them itself with `UNLOAD ... FORMAT AS PARQUET`. Either way export, count
+and DELETE run in one transaction under the writers' own table lock, on one snapshot: the
+day is deleted only when the archive holds exactly as many rows as the warehouse and the
+DELETE removes exactly that many, so a writer that changes the day meanwhile (even one
+outside the lock) makes the archive refuse instead of losing or doubling rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,9 +28,14 @@ from data_platform.assets.maintenance.retention_rules import (
 from data_platform.assets.partitions import day_window
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.warehouse.plan import table_lock
-from data_platform.resources.warehouse.read import Column, select_expression, table_columns
+from data_platform.resources.warehouse.read import (
+    Column,
+    read_table,
+    select_expression,
+    table_columns,
+)
 from data_platform.resources.warehouse.resource import WarehouseResource
-from data_platform.resources.warehouse.sql import REDSHIFT, delete_window
+from data_platform.resources.warehouse.sql import POSTGRES, REDSHIFT, delete_window
 
 
 class ArchiveMismatchError(RuntimeError):
@@ -68,17 +74,17 @@ def unload_statement(rule: RetentionRule, columns: list[Column], day: date, pref
     ).format(sql.Literal(select.as_string(None)), sql.Literal(prefix_uri), sql.Literal(iam_role))
 
 
-def export_day(warehouse: WarehouseResource, lake: LakeResource, rule: RetentionRule, day: date) -> None:
-    """Write the day's rows to its archive folder, replacing an earlier export of that day."""
+def export_day(
+    conn: psycopg.Connection, warehouse: WarehouseResource, lake: LakeResource, rule: RetentionRule, day: date
+) -> None:
+    """Write the day's rows, as `conn` sees them, to its archive folder (replacing an earlier export)."""
     if warehouse.dialect == REDSHIFT:
         if not warehouse.iam_role:
             raise ValueError("archiving from Redshift needs the warehouse's iam_role for UNLOAD")
-        with warehouse.get_connection() as conn:
-            columns = table_columns(conn, rule.table)
-            prefix = lake.uri(f"{archive_folder(rule.table, day)}/part-")
-            conn.execute(unload_statement(rule, columns, day, prefix, warehouse.iam_role))
+        prefix = lake.uri(f"{archive_folder(rule.table, day)}/part-")
+        conn.execute(unload_statement(rule, table_columns(conn, rule.table), day, prefix, warehouse.iam_role))
         return
-    rows = warehouse.engine().read(rule.table.schema, rule.table.table, rule.column, *day_window(day))
+    rows = read_table(conn, rule.table, warehouse.dialect, rule.column, *day_window(day))
     lake.write_parquet(archive_file(rule.table, day), rows)
 
 
@@ -95,31 +101,56 @@ def read_archive(lake: LakeResource, rule: RetentionRule, day: date) -> pa.Table
     return pa.concat_tables([lake.read_parquet(name) for name in files]) if files else None
 
 
-def delete_day(warehouse: WarehouseResource, rule: RetentionRule, day: date, expected: int) -> int:
-    """Delete the day in one transaction if it still holds exactly `expected` rows."""
+def delete_counted(conn: psycopg.Connection, rule: RetentionRule, day: date, expected: int) -> int:
+    """Inside the caller's locked transaction: delete the day if it holds exactly `expected` rows
+    and the DELETE removes exactly that many; otherwise raise (the transaction rolls back)."""
     window = day_window(day)
     count = sql.SQL("SELECT count(*) FROM {t} WHERE {c} >= %s AND {c} < %s").format(
         t=rule.table.ident, c=sql.Identifier(rule.column)
     )
-    with warehouse.get_connection() as conn, conn.transaction():
-        step = table_lock(rule.table, warehouse.dialect)  # the writers' lock: no engine write until COMMIT
-        conn.execute(step.query, step.params or None)
-        found = conn.execute(count, window).fetchone()[0]
-        if found != expected:
-            raise ArchiveMismatchError(
-                f"{rule.table.name} {day}: warehouse has {found} rows, archive has {expected}; kept"
-            )
-        deleted = conn.execute(delete_window(rule.table, rule.column), window).rowcount
-        if deleted != expected:  # a writer outside the lock committed in between: roll back
-            raise ArchiveMismatchError(
-                f"{rule.table.name} {day}: the delete met {deleted} rows, the archive holds {expected}; kept"
-            )
-        return deleted
+    found = conn.execute(count, window).fetchone()[0]
+    if found != expected:
+        raise ArchiveMismatchError(f"{rule.table.name} {day}: warehouse has {found} rows, archive has {expected}; kept")
+    deleted = conn.execute(delete_window(rule.table, rule.column), window).rowcount
+    if deleted != expected:  # a writer outside the lock committed in between
+        raise ArchiveMismatchError(
+            f"{rule.table.name} {day}: the delete met {deleted} rows, the archive holds {expected}; kept"
+        )
+    return deleted
+
+
+@contextmanager
+def locked_snapshot(warehouse: WarehouseResource, rule: RetentionRule) -> Iterator[psycopg.Connection]:
+    """One transaction under the writers' lock on the table, reading one snapshot throughout.
+
+    PostgreSQL runs it REPEATABLE READ (Redshift is serializable anyway), so the export and the
+    DELETE see the same rows; if a writer outside the lock changed them, the DELETE fails to
+    serialise and nothing is deleted.
+    """
+    try:
+        with warehouse.get_connection() as conn, conn.transaction():
+            if warehouse.dialect == POSTGRES:
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            step = table_lock(rule.table, warehouse.dialect)  # no engine write of this table until COMMIT
+            conn.execute(step.query, step.params or None)
+            yield conn
+    except psycopg.errors.SerializationFailure as exc:
+        raise ArchiveMismatchError(f"{rule.table.name} changed while it was archived; kept") from exc
+
+
+def delete_day(warehouse: WarehouseResource, rule: RetentionRule, day: date, expected: int) -> int:
+    """Delete the day in one locked transaction if it holds exactly `expected` rows."""
+    with locked_snapshot(warehouse, rule) as conn:
+        return delete_counted(conn, rule, day, expected)
 
 
 def archive_day(warehouse: WarehouseResource, lake: LakeResource, rule: RetentionRule, day: date) -> ArchivedDay:
-    """Export, verify and delete one day; a failure at any step leaves the warehouse's rows."""
-    export_day(warehouse, lake, rule, day)
-    rows = archived_rows(lake, rule, day)
-    deleted = delete_day(warehouse, rule, day, rows)
+    """Export, verify and delete one day in one transaction: exactly the archived rows go.
+
+    A failure at any step leaves the warehouse's rows (an export left behind is rewritten by
+    the next run).
+    """
+    with locked_snapshot(warehouse, rule) as conn:
+        export_day(conn, warehouse, lake, rule, day)
+        deleted = delete_counted(conn, rule, day, archived_rows(lake, rule, day))
     return ArchivedDay(day, deleted, lake.uri(archive_folder(rule.table, day)))
