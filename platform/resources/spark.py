@@ -6,6 +6,10 @@ and valid for a cluster master as well: only the master URL changes between envi
 
 from __future__ import annotations
 
+import os
+import sys
+
+from dagster import InitResourceContext
 from dagster_pyspark import PySparkResource
 
 # Event dates and unzoned timestamps are UTC everywhere; a machine's local zone must never leak in.
@@ -33,6 +37,9 @@ def spark_config(master: str) -> dict[str, str]:
         # files itself and quarantines what cannot be read.
         "spark.sql.files.ignoreCorruptFiles": "false",
         "spark.sql.files.ignoreMissingFiles": "false",
+        # Parquet timestamps as UTC microseconds (the legacy INT96 default is deprecated and
+        # read back by Arrow/DuckDB/Redshift with extra conversions).
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.ui.enabled": "false",
         # Progress bars would interleave with run logs.
         "spark.ui.showConsoleProgress": "false",
@@ -45,6 +52,16 @@ def spark_config(master: str) -> dict[str, str]:
     return config
 
 
-def spark_resource(master: str) -> PySparkResource:
-    """A `PySparkResource` for `master` (from `PLATFORM_SPARK_MASTER`) with the settings above."""
-    return PySparkResource(spark_config=spark_config(master))
+class PlatformSparkResource(PySparkResource):
+    """`PySparkResource` whose Python workers run this interpreter unless told otherwise
+    (`PYSPARK_PYTHON`): the clickstream decoder runs in them and needs pyarrow."""
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        super().setup_for_execution(context)
+
+
+def spark_resource(master: str, extra: dict[str, str] | None = None) -> PySparkResource:
+    """A Spark resource for `master` (from `PLATFORM_SPARK_MASTER`) with the settings above,
+    plus `extra` (e.g. the lake's S3 settings from `lake_settings`)."""
+    return PlatformSparkResource(spark_config={**spark_config(master), **(extra or {})})

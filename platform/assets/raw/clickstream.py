@@ -2,53 +2,57 @@
 
 Partition D reads landing folders D and D+1 (events arrive up to a day late), keeps the
 valid events whose UTC date is D, one row per `event_id`, and quarantines every malformed
-line of folder D with its reason. Spark does the parsing, checks and deduplication; only
-the finished Arrow tables reach Python.
+line of folder D with its reason. Spark's executors read the files, check and deduplicate
+the lines and write both results as Parquet straight to the given (staging) URIs; the
+driver only receives counts.
+
+An `event_id` belongs to one day only. Its copies are ranked by where they landed (folder,
+file, line): a copy already published for another day comes first, then the earliest copy
+in the folders read. A copy of folder D dated on another day than the winner is
+quarantined as a duplicate; the day whose date the winner carries keeps the event.
 """
 
 from __future__ import annotations
 
-import tempfile
+import sys
 from dataclasses import asdict, dataclass
 from datetime import date
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark import StorageLevel, cloudpickle
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from data_platform.assets.raw.clickstream_files import WHOLE_FILE, StagedFiles, stage_files
-from data_platform.assets.raw.clickstream_validate import check_lines
+from data_platform.assets.raw import clickstream_files
+from data_platform.assets.raw.clickstream_files import LINES_DDL, WHOLE_FILE, decoder, file_key
+from data_platform.assets.raw.clickstream_validate import RAW_LINE_CHARS, check_lines
 
-TS = pa.timestamp("us", tz="UTC")
+# Executors get the decoder by value: only pyarrow is needed there, not this platform.
+cloudpickle.register_pickle_by_value(sys.modules[clickstream_files.__name__])
+
+# The Parquet the executors write (the lake's contract for these two tables).
 EVENTS = pa.schema(
     [
         ("event_id", pa.string()),
-        ("ts", TS),
+        ("ts", pa.timestamp("us", tz="UTC")),
         ("event_date", pa.date32()),
         ("user_id", pa.int64()),
-        ("session_id", pa.string()),
-        ("event_type", pa.string()),
-        ("page", pa.string()),
-        ("channel", pa.string()),
-        ("experiments", pa.string()),
-        ("user_agent", pa.string()),
+        *((name, pa.string()) for name in ("session_id", "event_type", "page", "channel", "experiments", "user_agent")),
     ]
 )
 QUARANTINE = pa.schema(
-    [
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-        ("reason", pa.string()),
-        ("raw_line", pa.string()),
-    ]
+    [("source_file", pa.string()), ("line_number", pa.int64()), ("reason", pa.string()), ("raw_line", pa.string())]
 )
-# Quarantine rows keyed by file number until the file names are attached.
-_RECORD = pa.schema(
-    [("file_idx", pa.int32()), *((f.name, f.type) for f in QUARANTINE if f.name != "source_file")]
-)
+PAYLOAD = ("user_id", "session_id", "event_type", "page", "channel", "experiments", "user_agent")
+EVENT_COLUMNS = ("event_id", "ts", "event_date", *PAYLOAD)
+
+
+@dataclass(frozen=True)
+class DayTargets:
+    """Where Spark writes partition D: folders (URIs Spark can write) that must not exist yet."""
+
+    events: str
+    quarantine: str
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,8 @@ class ClickstreamCounts:
     """What a run saw; `lines_read + unreadable_files == valid + malformed`."""
 
     lines_read: int  # lines decoded from folder D
-    valid: int  # valid lines of folder D dated D-1 or D
-    malformed: int  # quarantine records, one per bad line or unreadable file
+    valid: int  # valid lines of folder D dated D-1 or D, less cross-day duplicates
+    malformed: int  # quarantine records: bad lines, unreadable files, cross-day duplicates
     unreadable_files: int  # folder D files that are empty, not gzip, cut or corrupt
     duplicates: int  # extra copies of day D's events, in either folder
     late: int  # day D events found only in folder D+1
@@ -70,103 +74,160 @@ class ClickstreamCounts:
 
 @dataclass(frozen=True)
 class ClickstreamResult:
-    events: pa.Table  # schema EVENTS, sorted by ts, event_id
-    quarantine: pa.Table  # schema QUARANTINE
     counts: dict[str, int | bool]  # ClickstreamCounts' fields, ready for asset metadata
+    cross_day_duplicates: int  # folder D lines whose event_id belongs to another day (in malformed)
 
 
-def _read_lines(spark: SparkSession, staged: StagedFiles) -> DataFrame:
-    """`(file_idx, id, value)` per line; `id` grows with the line number inside a file."""
-    if not staged.spark_paths:
-        return spark.createDataFrame([], "file_idx int, id bigint, value string")
-    # A gzip file is never split, so each file is read whole, in order, by one task: the
-    # row ids of its lines are consecutive.
-    return spark.read.text(staged.spark_paths).select(
-        F.regexp_extract("_metadata.file_path", r"(\d+)\.jsonl\.gz$", 1)
-        .cast("int")
-        .alias("file_idx"),
-        F.monotonically_increasing_id().alias("id"),
-        "value",
+def _empty_files(spark: SparkSession, sources: list[str]) -> list[int]:
+    """Numbers of the zero-byte files, from one listing per folder (Spark's file scans skip
+    such files, so the decoder would never see them)."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    sizes: dict[str, int] = {}
+    for folder in {source.rsplit("/", 1)[0] for source in sources}:
+        path = jvm.org.apache.hadoop.fs.Path(folder)
+        for status in path.getFileSystem(conf).listStatus(path):
+            sizes[file_key(status.getPath().toString())] = status.getLen()
+    return [idx for idx, source in enumerate(sources) if sizes.get(file_key(source)) == 0]
+
+
+def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
+    """`(file_idx, line_number, value, file_reason)` of every file, decoded on the executors."""
+    if not sources:
+        return spark.createDataFrame([], LINES_DDL)
+    numbers = {file_key(source): idx for idx, source in enumerate(sources)}
+    files = spark.read.format("binaryFile").load(sources).select("path", "content")
+    lines = files.mapInArrow(decoder(numbers), LINES_DDL)
+    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file") for idx in _empty_files(spark, sources)]
+    return lines.unionByName(spark.createDataFrame(empty, LINES_DDL)) if empty else lines
+
+
+def _first_copies(checked: DataFrame, day: date, known: DataFrame | None) -> DataFrame:
+    """One row per valid `event_id`: its first copy, the date that copy carries (`winner`),
+    and how many copies dated D were seen."""
+    is_day = F.col("event_date") == F.lit(day)
+    payload = F.when(is_day, F.struct(*PAYLOAD))
+    copy = F.struct("file_idx", "line_number", "event_date", "ts", payload.alias("payload"))
+    per_id = (
+        checked.where(F.col("reason").isNull())
+        .groupBy("event_id")
+        .agg(
+            F.min(copy).alias("first"),
+            F.count_if(is_day).alias("copies"),
+            (F.min("event_date") != F.max("event_date")).alias("mixed"),
+        )
     )
+    if known is None:
+        return per_id.withColumns({"winner": F.col("first.event_date"), "known": F.lit(False)})
+    other = known.groupBy("event_id").agg(F.min("event_date").alias("published"))
+    return per_id.join(other, "event_id", "left").withColumns(
+        {
+            "winner": F.coalesce("published", "first.event_date"),
+            "known": F.col("published").isNotNull(),
+        }
+    ).drop("published")
 
 
-def _events(checked: DataFrame, day: date, day_count: int) -> tuple[pa.Table, int, int]:
-    """Day D's events, first copy by (ts, file, line) kept; also the duplicates and late counts."""
-    valid = checked.where(F.col("reason").isNull() & (F.col("event_date") == F.lit(day)))
-    others = [name for name in EVENTS.names if name not in ("event_id", "ts")]
-    first = F.min(F.struct("ts", "file_idx", "id", *others)).alias("first")
-    grouped = valid.groupBy("event_id").agg(first, F.count("*").alias("copies"))
-    table = grouped.select("event_id", "first.*", "copies").orderBy("ts", "event_id").toArrow()
-    duplicates = pc.sum(table["copies"]).as_py() or 0
-    late = pc.sum(pc.greater_equal(table["file_idx"], day_count).cast(pa.int64())).as_py() or 0
-    events = table.select(EVENTS.names).cast(EVENTS)
-    return events, duplicates - events.num_rows, late
+def _events(per_id: DataFrame, day: date, day_count: int, seen: Observation) -> DataFrame:
+    """Day D's events sorted by (ts, event_id), with the run's event counts observed."""
+    mine = per_id.where(F.col("winner") == F.lit(day))
+    mine = mine.observe(
+        seen,
+        F.count("*").alias("events_written"),
+        F.coalesce(F.sum(F.col("copies") - 1), F.lit(0)).alias("duplicates"),
+        F.count_if(F.col("first.file_idx") >= day_count).alias("late"),
+    )
+    columns = [F.col("event_id"), F.col("first.ts").alias("ts"), F.col("first.event_date").alias("event_date")]
+    columns += [F.col(f"first.payload.{name}").alias(name) for name in PAYLOAD]
+    return mine.select(*columns).orderBy("ts", "event_id")
 
 
-def _quarantine(checked: DataFrame, staged: StagedFiles) -> pa.Table:
-    """Malformed lines of folder D with 1-based line numbers, then the unreadable files."""
-    day_lines = checked.where("in_day")
-    starts = day_lines.groupBy("file_idx").agg(F.min("id").alias("first_id"))
-    lines = (
-        day_lines.where(F.col("reason").isNotNull())
-        .join(F.broadcast(starts), "file_idx")
+def _cross_day_losers(checked: DataFrame, per_id: DataFrame) -> DataFrame:
+    """Valid lines of folder D whose `event_id` was won by a copy dated another day."""
+    conflicts = per_id.where(F.col("mixed") | F.col("known")).select("event_id", "winner")
+    lines = checked.where(F.col("in_day") & F.col("reason").isNull())
+    event = F.to_json(F.struct(*(F.col(name) for name in EVENT_COLUMNS)))
+    return (
+        lines.join(conflicts, "event_id")
+        .where(F.col("event_date") != F.col("winner"))
         .select(
             "file_idx",
-            (F.col("id") - F.col("first_id") + 1).alias("line_number"),
-            "reason",
-            "raw_line",
+            "line_number",
+            F.format_string("duplicate event_id: first landed for %s", F.col("winner").cast("string")).alias("reason"),
+            F.left(event, F.lit(RAW_LINE_CHARS)).alias("raw_line"),
         )
-        .toArrow()
     )
-    records = pa.table(
-        {
-            "file_idx": [r.file_idx for r in staged.records],
-            "line_number": [WHOLE_FILE] * len(staged.records),
-            "reason": [r.reason for r in staged.records],
-            "raw_line": [r.detail for r in staged.records],
-        },
-        schema=_RECORD,
+
+
+def _quarantine(
+    checked: DataFrame, losers: DataFrame, sources: list[str], lines_seen: Observation, seen: Observation
+) -> DataFrame:
+    """Malformed lines and unreadable files of folder D, then cross-day duplicates, by file and line."""
+    # The line counts are observed on this scan of the cached lines: no pass of their own.
+    counted = checked.observe(
+        lines_seen,
+        F.count_if(F.col("in_day") & (F.col("line_number") > 0)).alias("lines_read"),
+        F.count_if(F.col("in_day") & F.col("reason").isNull()).alias("valid"),
     )
-    both = pa.concat_tables([lines.select(_RECORD.names).cast(_RECORD), records])
-    both = both.sort_by([("file_idx", "ascending"), ("line_number", "ascending")])
-    source_file = pa.array(staged.sources, pa.string()).take(both["file_idx"])
-    return both.drop(["file_idx"]).add_column(0, "source_file", source_file).cast(QUARANTINE)
+    bad = counted.where(F.col("in_day") & F.col("reason").isNotNull())
+    records = bad.select("file_idx", "line_number", "reason", "raw_line").unionByName(losers)
+    source: Column = F.lit(None).cast("string")
+    if sources:
+        source = F.try_element_at(F.array(*(F.lit(s) for s in sources)), F.col("file_idx") + 1)
+    records = records.observe(
+        seen,
+        F.count("*").alias("malformed"),
+        F.count_if(F.col("line_number") == 0).alias("unreadable_files"),
+        F.count_if(F.col("reason").startswith("duplicate event_id")).alias("cross_day_duplicates"),
+    )
+    ordered = records.orderBy("file_idx", "line_number")
+    return ordered.select(source.alias("source_file"), "line_number", "reason", "raw_line")
 
 
 def process_clickstream(
-    spark: SparkSession, day: date, day_files: list[str], next_day_files: list[str]
+    spark: SparkSession,
+    day: date,
+    day_files: list[str],
+    next_day_files: list[str],
+    targets: DayTargets,
+    published_elsewhere: list[str] = (),
 ) -> ClickstreamResult:
-    """Turn the `.jsonl.gz` files of landing folders D and D+1 (local paths) into partition D.
+    """Turn the `.jsonl.gz` files of landing folders D and D+1 into partition D's events and
+    quarantine at `targets`, one Parquet file each.
 
-    Folder D+1 may be empty (not landed yet): the result is then marked incomplete.
+    File URIs must be readable by every executor; `published_elsewhere` lists the Parquet
+    files of the other days' events already published. Folder D+1 may be empty (not landed
+    yet): the result is then marked incomplete.
     """
     zone = spark.conf.get("spark.sql.session.timeZone")
     if zone != "UTC":
         raise ValueError(f"event dates are UTC days; the Spark session's time zone is {zone!r}")
-    with tempfile.TemporaryDirectory(prefix="clickstream-") as workdir:
-        staged = stage_files(day_files, next_day_files, Path(workdir))
-        checked = check_lines(_read_lines(spark, staged), day, staged.day_count)
-        checked = checked.persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            events, duplicates, late = _events(checked, day, staged.day_count)
-            quarantine = _quarantine(checked, staged)
-            totals = (
-                checked.where("in_day")
-                .agg(
-                    F.count("*").alias("lines"), F.count_if(F.col("reason").isNull()).alias("valid")
-                )
-                .first()
-            )
-        finally:
-            checked.unpersist()
+    sources = [*day_files, *next_day_files]
+    day_count = len(day_files)
+    checked = check_lines(read_lines(spark, sources), day, day_count)
+    # One parse of every line, kept for the two writes below (the cache is what they share).
+    checked = checked.persist(StorageLevel.MEMORY_AND_DISK)
+    known = None
+    if published_elsewhere:
+        known = spark.read.parquet(*published_elsewhere).select("event_id", "event_date")
+    try:
+        per_id = _first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
+        lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
+        _events(per_id, day, day_count, events_seen).coalesce(1).write.parquet(targets.events)
+        losers = _cross_day_losers(checked, per_id)
+        _quarantine(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(targets.quarantine)
+        per_id.unpersist()
+    finally:
+        checked.unpersist()
+    lines, events, quarantine = lines_seen.get, events_seen.get, quarantine_seen.get
     counts = ClickstreamCounts(
-        lines_read=totals["lines"],
-        valid=totals["valid"],
-        malformed=quarantine.num_rows,
-        unreadable_files=len(staged.records),
-        duplicates=duplicates,
-        late=late,
-        events_written=events.num_rows,
+        lines_read=lines["lines_read"],
+        valid=lines["valid"] - quarantine["cross_day_duplicates"],
+        malformed=quarantine["malformed"],
+        unreadable_files=quarantine["unreadable_files"],
+        duplicates=events["duplicates"],
+        late=events["late"],
+        events_written=events["events_written"],
         complete=bool(next_day_files),
     )
-    return ClickstreamResult(events=events, quarantine=quarantine, counts=counts.as_metadata())
+    return ClickstreamResult(counts.as_metadata(), quarantine["cross_day_duplicates"])

@@ -1,103 +1,118 @@
-"""Landing files of the clickstream, checked before Spark reads them.
+"""Landing files → numbered lines, decoded by Spark's executors where the files are.
 
 Spark's gzip reader fails the whole job on a truncated file, and with `ignoreCorruptFiles`
-it drops the file silently. Neither is acceptable, so every file is streamed once through
-Python's gzip decoder (bounded memory, about 1 s per 300 MB decoded) before Spark sees it:
-good files are linked into a work folder under a numbered name, the readable part of a
-broken file is saved there, and the broken file itself gets a quarantine record.
+it drops the rest of the file silently, losing even the lines it could have read. So each
+executor reads its share of the files as bytes (`binaryFile`, any Hadoop filesystem: `file:`,
+`s3a:`, …) and decodes them here: every line with its 1-based number, the readable part of
+a broken file line by line, and one record for the broken file itself (line number 0).
+
+The module is shipped to executors by value (it needs only the standard library and
+pyarrow there), so a cluster does not need the platform installed.
 """
 
 from __future__ import annotations
 
 import gzip
-import os
+import io
 import zlib
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator
+
+import pyarrow as pa
 
 CHUNK_BYTES = 1 << 20
+BATCH_LINES = 32_768
 GZIP_MAGIC = b"\x1f\x8b"
 # Quarantine records about a whole file, not one of its lines, carry this line number.
 WHOLE_FILE = 0
 
-
-@dataclass(frozen=True)
-class FileRecord:
-    """A quarantine record for a file that could not be read to its end."""
-
-    file_idx: int
-    reason: str
-    detail: str
-
-
-@dataclass
-class StagedFiles:
-    """The files Spark reads, named `<file_idx>.jsonl.gz`, and what the checks found."""
-
-    sources: list[str]
-    day_count: int
-    spark_paths: list[str] = field(default_factory=list)
-    records: list[FileRecord] = field(default_factory=list)
-
-    def in_day(self, file_idx: int) -> bool:
-        """Whether the file came from folder D (the rest come from folder D+1)."""
-        return file_idx < self.day_count
+LINES = pa.schema(
+    [
+        ("file_idx", pa.int32()),
+        ("line_number", pa.int64()),
+        ("value", pa.binary()),
+        ("file_reason", pa.string()),  # set only on a WHOLE_FILE record
+    ]
+)
+LINES_DDL = "file_idx int, line_number bigint, value binary, file_reason string"
 
 
-def staged_name(file_idx: int) -> str:
-    return f"{file_idx:06d}.jsonl.gz"
+def file_key(path: str) -> str:
+    """`date=YYYY-MM-DD/name`: the same for a lake URI and Hadoop's form of it (`file:/…`)."""
+    return "/".join(path.rstrip("/").rsplit("/", 2)[-2:])
 
 
-def _decode_error(path: Path, sink: gzip.GzipFile | None = None) -> tuple[str | None, str, int]:
-    """Stream `path` through gzip; return (reason or None, detail, bytes decoded before it)."""
-    decoded = 0
+def _strip_eol(line: bytes) -> bytes:
+    return line[:-2] if line.endswith(b"\r\n") else line[:-1]
+
+
+class _Batcher:
+    """Collects the lines of one file into Arrow batches of LINES, numbered from 1."""
+
+    def __init__(self, file_idx: int) -> None:
+        self.file_idx, self.first, self.values = file_idx, 1, []
+
+    def extend(self, lines: list[bytes]) -> None:
+        self.values.extend(lines)
+
+    def record(self, reason: str, detail: str) -> pa.RecordBatch:
+        return self._batch(pa.array([WHOLE_FILE], pa.int64()), [detail.encode()], [reason])
+
+    def flush(self) -> Iterator[pa.RecordBatch]:
+        if self.values:
+            count = len(self.values)
+            numbers = pa.array(range(self.first, self.first + count), pa.int64())
+            yield self._batch(numbers, self.values, pa.nulls(count, pa.string()))
+            self.first, self.values = self.first + count, []
+
+    def _batch(self, numbers: pa.Array, values: list[bytes], reasons) -> pa.RecordBatch:
+        idx = pa.repeat(pa.scalar(self.file_idx, pa.int32()), len(numbers))
+        columns = [idx, numbers, pa.array(values, pa.binary()), pa.array(reasons, pa.string())]
+        return pa.RecordBatch.from_arrays(columns, schema=LINES)
+
+
+def decode_file(file_idx: int, content: bytes) -> Iterator[pa.RecordBatch]:
+    """The lines of one `.jsonl.gz` file (split like Hadoop: `\\n`, `\\r\\n`, `\\r`), and a
+    record if the file is empty, not gzip, cut or corrupt."""
+    out = _Batcher(file_idx)
+    if not content:
+        yield out.record("empty file", "0 bytes")
+        return
+    if content[:2] != GZIP_MAGIC:
+        yield out.record("not gzip", f"starts with {content[:2]!r}")
+        return
+    carry, decoded, failure = b"", 0, None
     try:
-        with gzip.open(path, "rb") as stream:
+        with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
             # read1 returns each decoded piece at once; read(n) would drop the piece that
             # preceded the cut when it raises.
             while chunk := stream.read1(CHUNK_BYTES):
                 decoded += len(chunk)
-                if sink is not None:
-                    sink.write(chunk)
+                lines = (carry + chunk).splitlines(keepends=True)
+                # The last piece may continue in the next chunk (a "\\r" may meet its "\\n").
+                carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+                out.extend([_strip_eol(line) for line in lines])
+                if len(out.values) >= BATCH_LINES:
+                    yield from out.flush()
     except EOFError as error:
-        return "truncated gzip", f"{error}; {decoded} bytes decoded before the cut", decoded
+        failure = ("truncated gzip", f"{error}; {decoded} bytes decoded before the cut")
     except (gzip.BadGzipFile, zlib.error, OSError) as error:
-        return "corrupt gzip", f"{error}; {decoded} bytes decoded before the error", decoded
-    return None, "", decoded
+        failure = ("corrupt gzip", f"{error}; {decoded} bytes decoded before the error")
+    if carry:
+        out.extend([_strip_eol(line) if line.endswith((b"\n", b"\r")) else line
+                    for line in carry.splitlines(keepends=True)])  # fmt: skip
+    yield from out.flush()
+    if failure is not None:
+        yield out.record(*failure)
 
 
-def _stage_one(file_idx: int, path: Path, workdir: Path) -> tuple[bool, FileRecord | None]:
-    """Make `path` readable for Spark in `workdir`; return (staged, quarantine record)."""
-    target = workdir / staged_name(file_idx)
-    with path.open("rb") as raw:
-        magic = raw.read(2)
-    if not magic:
-        return False, FileRecord(file_idx, "empty file", "0 bytes")
-    if magic != GZIP_MAGIC:
-        return False, FileRecord(file_idx, "not gzip", f"starts with {magic!r}")
-    reason, detail, _ = _decode_error(path)
-    if reason is None:
-        os.symlink(path.resolve(), target)
-        return True, None
-    # Keep what decoded before the damage: those lines are checked like any other line.
-    with gzip.open(target, "wb", compresslevel=1) as sink:
-        _, _, decoded = _decode_error(path, sink)
-    if decoded == 0:
-        target.unlink()
-    return decoded > 0, FileRecord(file_idx, reason, detail)
+def decoder(file_numbers: dict[str, int]):
+    """A `mapInArrow` function: `binaryFile` rows (path, content) → LINES batches."""
 
+    def decode(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            paths, contents = batch.column("path"), batch.column("content")
+            for i in range(batch.num_rows):
+                number = file_numbers[file_key(paths[i].as_py())]
+                yield from decode_file(number, contents[i].as_py())
 
-def stage_files(day_files: list[str], next_day_files: list[str], workdir: Path) -> StagedFiles:
-    """Check folder D's and folder D+1's files and stage them in `workdir` for Spark.
-
-    File numbers follow the given order, folder D first, so "first copy wins" prefers
-    folder D. Only folder D's broken files are recorded: folder D+1's belong to its own run.
-    """
-    staged = StagedFiles(sources=[*day_files, *next_day_files], day_count=len(day_files))
-    for file_idx, source in enumerate(staged.sources):
-        readable, record = _stage_one(file_idx, Path(source), workdir)
-        if readable:
-            staged.spark_paths.append(str(workdir / staged_name(file_idx)))
-        if record is not None and staged.in_day(file_idx):
-            staged.records.append(record)
-    return staged
+    return decode

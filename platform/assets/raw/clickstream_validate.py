@@ -28,6 +28,16 @@ FIELDS = (
 # could be loaded anyway (Redshift's VARCHAR holds at most 65535 bytes).
 MAX_LINE_BYTES = 65_536
 RAW_LINE_CHARS = 1000
+STRING_FIELDS = ("event_id", "session_id", "event_type", "page", "channel", "user_agent")
+# A `\uD800`-`\uDBFF` escape not followed by a `\uDC00`-`\uDFFF` one, or the reverse, outside
+# an escaped backslash: text no UTF-8 store can hold (parsers turn it into "?" or fail).
+_ESCAPE = r"(?<!\\)(?:\\\\)*\\u"
+LONE_SURROGATE = (
+    rf"{_ESCAPE}[dD][89abAB][0-9a-fA-F]{{2}}(?!\\u[dD][c-fC-F])"
+    rf"|{_ESCAPE}(?<![dD][89abAB][0-9a-fA-F]{{2}}\\u)[dD][c-fC-F][0-9a-fA-F]{{2}}"
+)
+# A NUL escape in JSON text (PostgreSQL's text and jsonb cannot store U+0000).
+NUL_ESCAPE = rf"{_ESCAPE}0000"
 
 
 def _field(name: str) -> Column:
@@ -53,6 +63,7 @@ def _reason(day: date, in_day: Column) -> Column:
         (~F.is_valid_utf8(value), "not utf-8"),
         (F.octet_length(value) > MAX_LINE_BYTES, "line too long"),
         (F.trim(value) == "", "empty line"),
+        (value.rlike(LONE_SURROGATE), "invalid surrogate escape"),
         (F.col("v").isNull(), "invalid json"),
         (~value.rlike(r"^\s*\{"), "not a json object"),
     ]
@@ -64,6 +75,10 @@ def _reason(day: date, in_day: Column) -> Column:
             checks.append((F.col("ts").isNull(), "bad ts"))
         if name == "event_type":
             checks.append((~F.col("event_type").isin(*EVENT_TYPES), "unknown event_type"))
+        if name in STRING_FIELDS:
+            checks.append((F.instr(F.col(name), "\u0000") > 0, f"NUL in {name}"))
+        if name == "experiments":
+            checks.append((F.col(name).rlike(NUL_ESCAPE), "NUL in experiments"))
     # Folder D feeds partitions D-1 (late arrivals) and D; any other date would be read by
     # no partition at all, so it is quarantined rather than lost.
     window = F.col("event_date").isin(day - timedelta(days=1), day)
@@ -75,19 +90,21 @@ def _reason(day: date, in_day: Column) -> Column:
 
 
 def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
-    """Check `lines(file_idx, id, value)`: typed event columns plus `reason` and `raw_line`.
+    """Check `lines(file_idx, line_number, value, file_reason)`: typed event columns plus
+    `in_day`, `reason` and `raw_line` (set only where `reason` is).
 
-    Keeps every line of folder D (`in_day`) and the valid events of day D from folder D+1;
-    `raw_line` is set only where `reason` is.
+    Keeps every line and file record of folder D (`in_day`), and the valid lines of folder
+    D+1 dated D or D+1 (the ones that can decide which copy of an `event_id` landed first).
     """
-    value = F.col("value")
+    value = F.col("value").cast("string")
     parseable = F.is_valid_utf8(value) & (F.octet_length(value) <= MAX_LINE_BYTES)
     parsed = lines.select(
         "file_idx",
-        "id",
-        "value",
+        "line_number",
+        value.alias("value"),
+        "file_reason",
         (F.col("file_idx") < day_count).alias("in_day"),
-        F.when(parseable, F.try_parse_json(value)).alias("v"),
+        F.when(parseable & F.col("file_reason").isNull(), F.try_parse_json(value)).alias("v"),
     )
     text = lambda name: F.try_variant_get("v", f"$.{name}", "string")  # noqa: E731
     typed = parsed.select(
@@ -99,12 +116,13 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
         F.to_json(_field("experiments")).alias("experiments"),
         text("user_agent").alias("user_agent"),
     ).withColumn("event_date", F.to_date("ts"))
-    reason = _reason(day, F.col("in_day"))
+    reason = F.coalesce(F.col("file_reason"), _reason(day, F.col("in_day")))
     checked = typed.withColumn("reason", reason).withColumn(
         "raw_line",
         F.when(
-            F.col("reason").isNotNull(), F.left(F.make_valid_utf8(value), F.lit(RAW_LINE_CHARS))
+            F.col("reason").isNotNull(), F.left(F.make_valid_utf8("value"), F.lit(RAW_LINE_CHARS))
         ),
     )
-    keep = F.col("in_day") | (F.col("reason").isNull() & (F.col("event_date") == F.lit(day)))
-    return checked.where(keep).drop("value", "v")
+    dates = F.col("event_date").isin(day, day + timedelta(days=1))
+    keep = F.col("in_day") | (F.col("reason").isNull() & dates)
+    return checked.where(keep).drop("value", "v", "file_reason")

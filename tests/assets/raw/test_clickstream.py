@@ -10,14 +10,32 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from dagster import build_init_resource_context
 from pyspark.sql import SparkSession
 
-from data_platform.assets.raw.clickstream import EVENTS, QUARANTINE, process_clickstream
+from data_platform.assets.raw.clickstream import EVENTS, QUARANTINE, DayTargets, process_clickstream
 from data_platform.resources.spark import spark_resource
 
 DAY = date(2026, 1, 10)
+
+
+class Result:
+    """What the executors wrote for the day, read back, and the counts the driver got."""
+
+    def __init__(self, folder: Path, counts: dict[str, int | bool]) -> None:
+        self.events = pq.read_table(folder / "events")
+        self.quarantine = pq.read_table(folder / "quarantine")
+        self.counts = counts
+
+
+def run_day(spark: SparkSession, day_files: list[str], next_files: list[str], out: Path) -> Result:
+    """Process the landing files (given as `file://` URIs, as the asset does) into `out`."""
+    targets = DayTargets(events=f"file://{out}/events", quarantine=f"file://{out}/quarantine")
+    uris = lambda files: [f"file://{f}" for f in files]  # noqa: E731
+    result = process_clickstream(spark, DAY, uris(day_files), uris(next_files), targets)
+    return Result(out, result.counts)
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +155,9 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[s
 
 
 @pytest.fixture(scope="module")
-def result(spark: SparkSession, landing: tuple[list[str], list[str]]):
+def result(spark: SparkSession, landing: tuple[list[str], list[str]], tmp_path_factory) -> Result:
     day_files, next_files = landing
-    return process_clickstream(spark, DAY, day_files, next_files)
+    return run_day(spark, day_files, next_files, tmp_path_factory.mktemp("out"))
 
 
 def test_events_are_day_d_valid_deduplicated_and_sorted(result) -> None:
@@ -214,17 +232,17 @@ def test_counts(result) -> None:
     )
 
 
-def test_without_next_folder_the_day_is_incomplete(spark, landing) -> None:
+def test_without_next_folder_the_day_is_incomplete(spark, landing, tmp_path) -> None:
     day_files, _ = landing
-    partial = process_clickstream(spark, DAY, day_files[:1], [])
+    partial = run_day(spark, day_files[:1], [], tmp_path)
     assert partial.events.column("event_id").to_pylist() == ["e1", "e4", "e2", "e3"]
     assert partial.counts["complete"] is False
     assert (partial.counts["late"], partial.counts["duplicates"]) == (0, 1)
     assert partial.quarantine.num_rows == len(MALFORMED_A)
 
 
-def test_no_files_gives_empty_tables_of_the_right_schema(spark) -> None:
-    empty = process_clickstream(spark, DAY, [], [])
+def test_no_files_gives_empty_tables_of_the_right_schema(spark, tmp_path) -> None:
+    empty = run_day(spark, [], [], tmp_path)
     assert (empty.events.num_rows, empty.events.schema) == (0, EVENTS)
     assert (empty.quarantine.num_rows, empty.quarantine.schema) == (0, QUARANTINE)
     assert empty.counts["lines_read"] == 0 and empty.counts["complete"] is False
@@ -239,10 +257,10 @@ def test_session_settings(spark) -> None:
     assert spark.sparkContext.getConf().get("spark.driver.bindAddress") == "127.0.0.1"
 
 
-def test_a_session_in_local_time_is_refused(spark) -> None:
+def test_a_session_in_local_time_is_refused(spark, tmp_path) -> None:
     spark.conf.set("spark.sql.session.timeZone", "Asia/Seoul")
     try:
         with pytest.raises(ValueError, match="event dates are UTC days"):
-            process_clickstream(spark, DAY, [], [])
+            run_day(spark, [], [], tmp_path)
     finally:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
