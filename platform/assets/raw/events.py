@@ -6,21 +6,18 @@ until D+1 lands, D is built from what exists and marked incomplete in its metada
 """
 
 
-import tempfile
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
-import pyarrow as pa
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
+    AssetKey,
     AssetSpec,
+    MaterializeResult,
     MetadataValue,
-    Output,
     TimeWindowPartitionMapping,
 )
 from dagster_pyspark import PySparkResource
@@ -29,9 +26,12 @@ from data_platform.assets import conventions
 from data_platform.assets.partitions import partition_days
 from data_platform.assets.raw import shapes as c
 from data_platform.assets.raw.clickstream import process_clickstream
-from data_platform.resources.lake.resource import LakeResource
+from data_platform.assets.raw.clickstream_lake import day_staging, spark_uri
+from data_platform.resources.lake.io_manager import PART_FILE, LakeParquetEngine
+from data_platform.resources.lake.resource import LakeResource, WriteInfo
 
 LANDING_KEY = ["lake", "clickstream_landing"]
+EVENTS_KEY = AssetKey(["lake", "events"])
 LANDING_PREFIX = "landing/clickstream"
 QUARANTINE_PREFIX = "quarantine/clickstream"
 # Malformed lines are normal in small numbers; above WARN someone should look, above ERROR
@@ -67,31 +67,27 @@ LANDING = AssetSpec(
     metadata={"partition_expr": "event_date"},
     check_specs=[AssetCheckSpec("malformed_share", asset=["lake", "events"], blocking=True)],
 )
-def lake_events(
-    context: AssetExecutionContext, spark: PySparkResource, lake: LakeResource
-) -> Iterator[Output | AssetCheckResult]:
+def lake_events(context: AssetExecutionContext, spark: PySparkResource, lake: LakeResource) -> MaterializeResult:
     """Valid clickstream events of the day, deduplicated by `event_id`, as Parquet.
 
-    Malformed lines go to the lake's `quarantine/` with a reason and are counted.
+    Spark's executors read the landing files from the lake and write the day's Parquet
+    back to it; malformed lines and cross-day duplicate `event_id`s go to the lake's
+    `quarantine/` with a reason and are counted.
     """
-    tables, totals, incomplete = [], {"lines_read": 0, "malformed": 0}, []
+    infos, totals, incomplete = {}, {"lines_read": 0, "malformed": 0}, []
     for day in partition_days(context):
-        result = _process_day(spark, lake, day)
-        tables.append(result.events)
-        lake.write_parquet(f"{QUARANTINE_PREFIX}/date={day}/part-00000.parquet", result.quarantine)
-        context.log.info(f"events {day}: {result.counts}")
-        for name, value in result.counts.items():
+        infos[day.isoformat()], counts = _process_day(spark, lake, day)
+        context.log.info(f"events {day}: {counts}")
+        for name, value in counts.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 totals[name] = totals.get(name, 0) + value
-        if not result.counts["complete"]:
+        if not counts["complete"]:
             incomplete.append(day.isoformat())
-    events = pa.concat_tables(tables) if tables else None
     share = totals["malformed"] / totals["lines_read"] if totals["lines_read"] else 0.0
-    metadata = {**totals, "malformed_share": share, "complete": not incomplete}
+    metadata = {**totals, **_write_metadata(infos), "malformed_share": share, "complete": not incomplete}
     if incomplete:
         metadata["incomplete_days"] = MetadataValue.text(", ".join(incomplete))
-    yield Output(events, metadata=metadata)
-    yield _malformed_check(share, totals)
+    return MaterializeResult(metadata=metadata, check_results=[_malformed_check(share, totals)])
 
 
 raw_events = c.warehouse_loader(
@@ -102,20 +98,46 @@ raw_events = c.warehouse_loader(
 )
 
 
-def _process_day(spark: PySparkResource, lake: LakeResource, day: date):
-    with tempfile.TemporaryDirectory(prefix="clickstream-") as tmp:
-        day_files = _local_copies(lake, landing_folder(day), Path(tmp) / "d0")
-        next_files = _local_copies(lake, landing_folder(day + timedelta(days=1)), Path(tmp) / "d1")
-        return process_clickstream(spark.spark_session, day, day_files, next_files)
+def _process_day(spark: PySparkResource, lake: LakeResource, day: date) -> tuple[WriteInfo, dict]:
+    """Partition D through Spark into the lake: staged, then published (events last, so a
+    published events file always has its quarantine beside it)."""
+    day_files, next_files = (
+        [spark_uri(lake, name) for name in lake.list_files(landing_folder(d), suffix=".jsonl.gz")]
+        for d in (day, day + timedelta(days=1))
+    )
+    events_file = LakeParquetEngine(lake).partition_file(EVENTS_KEY, day.isoformat())
+    published = [
+        spark_uri(lake, name)
+        for name in lake.list_files(LakeParquetEngine.folder(EVENTS_KEY), suffix=f"/{PART_FILE}")
+        if f"/date={day.isoformat()}/" not in name
+    ]
+    with day_staging(lake, day) as staging:
+        result = process_clickstream(
+            spark.spark_session, day, day_files, next_files, staging.targets, published
+        )
+        staging.publish("quarantine", f"{QUARANTINE_PREFIX}/date={day}/{PART_FILE}")
+        info = staging.publish("events", events_file)
+    return info, {**result.counts, "cross_day_duplicates": result.cross_day_duplicates}
 
 
-def _local_copies(lake: LakeResource, folder: str, target: Path) -> list[str]:
-    """Local paths of a landing folder's files: the files themselves on a local lake,
-    downloaded copies on S3 (Spark here reads local files; a cluster would read S3)."""
-    files = lake.list_files(folder, suffix=".jsonl.gz")
-    if lake.uri(folder).startswith("file://"):
-        return [lake.uri(name).removeprefix("file://") for name in files]
-    return [str(lake.download(name, target / Path(name).name)) for name in files]
+def _write_metadata(infos: dict[str, WriteInfo]) -> dict[str, object]:
+    """Where the partitions went, as the lake IO manager reports it: the warehouse load and
+    the UI find each partition's lake file here."""
+    metadata: dict[str, object] = {
+        "rows": sum(info.rows for info in infos.values()),
+        "bytes": sum(info.bytes for info in infos.values()),
+    }
+    if len(infos) == 1:
+        (key, info), = infos.items()
+        metadata |= {"path": MetadataValue.path(info.path), "partition": key}
+    else:
+        metadata |= {
+            "paths": MetadataValue.json([info.path for info in infos.values()]),
+            "rows_by_partition": MetadataValue.json({k: i.rows for k, i in infos.items()}),
+            "partitions": MetadataValue.json(list(infos)),
+            "partition_count": len(infos),
+        }
+    return metadata
 
 
 def _malformed_check(share: float, totals: dict[str, int]) -> AssetCheckResult:

@@ -163,6 +163,21 @@ class LakeResource(dg.ConfigurableResource):
             temporary.unlink(missing_ok=True)
         return target
 
+    def publish_file(self, source: str, target: str) -> WriteInfo:
+        """Move a finished Parquet file (written by another engine, e.g. Spark's executors)
+        to `target`, replacing any old file in one step: a rename on a local lake, a
+        server-side copy on S3 (readers see the old object until the new one is complete)."""
+        filesystem = self.get_filesystem()[0]
+        rows = pq.ParquetFile(self._path(source), filesystem=filesystem).metadata.num_rows
+        size = filesystem.get_file_info(self._path(source)).size
+        if self._is_local():
+            os.makedirs(os.path.dirname(self._path(target)), exist_ok=True)
+            os.replace(self._path(source), self._path(target))
+        else:
+            filesystem.copy_file(self._path(source), self._path(target))
+            filesystem.delete_file(self._path(source))
+        return WriteInfo(self.uri(target), rows, size)
+
     def delete_prefix(self, relative: str) -> None:
         """Delete a file or a whole folder of the lake; nothing happens if it is not there."""
         filesystem = self.get_filesystem()[0]
