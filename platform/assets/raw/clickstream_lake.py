@@ -76,6 +76,8 @@ def remove_stale(lake: LakeResource, day_prefix: str, older_than: timedelta = ST
     selector = fs.FileSelector(f"{base}/{day_prefix}", recursive=True, allow_not_found=True)
     newest: dict[str, float] = {}
     for info in filesystem.get_file_info(selector):
+        if info.type != fs.FileType.File:
+            continue
         run = info.path[len(base) + len(day_prefix) + 2 :].split("/", 1)[0]
         stamp = info.mtime.timestamp() if info.mtime else 0.0
         newest[run] = max(newest.get(run, 0.0), stamp)
