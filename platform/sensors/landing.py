@@ -1,7 +1,7 @@
 """React to new clickstream files: the job Airflow's ExternalTaskSensor did, without waiting.
 
-The cursor is the last landing path seen; listings start after it (S3 `StartAfter`), so a
-tick never re-lists the whole landing zone. The shipper names files `date=D/part-NNNNN`,
+The cursor is the last landing path seen; a tick lists only the cursor's day folder and
+later ones, so it never re-lists the whole landing zone. The shipper names files `date=D/part-NNNNN`,
 so new files always sort after old ones. A new file in folder D can change partition D
 and, holding late events, partition D-1: both are requested, with run keys so the same
 set of files is processed once even if a tick is retried. Neighbouring days go into one

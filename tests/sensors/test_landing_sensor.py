@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 from dagster import AssetSpec, Definitions, build_sensor_context, instance_for_test
 
@@ -110,21 +109,25 @@ def test_today_and_days_before_the_start_are_not_partitions(instance, lake: Lake
     assert sorted(r.partition_key for r in result.run_requests) == [START.isoformat(), (today - timedelta(days=1)).isoformat()]
 
 
-def test_s3_listing_starts_after_the_cursor(instance, s3_endpoint: str, tmp_path: Path) -> None:
-    """What the S3 server sends back holds only the new keys: no re-listing of the zone."""
-    lake = LakeResource(url=f"s3://lake/{tmp_path.name}", s3_endpoint_url=s3_endpoint)
-    old = [land(lake, date(2026, 1, 10), index) for index in range(5)]
+class ListingLake(LakeResource):
+    """The real lake, remembering which folders a tick lists."""
+
+    def list_files(self, prefix: str, suffix: str = "") -> list[str]:
+        LISTED.append(prefix)
+        return super().list_files(prefix, suffix)
+
+
+LISTED: list[str] = []
+
+
+def test_s3_listing_starts_at_the_cursors_day(instance, s3_endpoint: str, tmp_path: Path) -> None:
+    """Older day folders are never listed again: a tick reads the cursor's day and later ones."""
+    lake = ListingLake(url=f"s3://lake/{tmp_path.name}", s3_endpoint_url=s3_endpoint)
+    older = [land(lake, date(2026, 1, 9), index) for index in range(3)]
+    cursor_day = [land(lake, date(2026, 1, 10), index) for index in range(2)]
     new = land(lake, date(2026, 1, 11), 0)
-    returned: list[str] = []
-
-    def record(parsed: dict, **_: object) -> None:
-        returned.extend(item["Key"] for item in parsed.get("Contents", []))
-
-    events = boto3._get_default_session().events
-    events.register("after-call.s3.ListObjectsV2", record)
-    try:
-        result = tick(instance, lake, old[-1])
-    finally:
-        events.unregister("after-call.s3.ListObjectsV2", record)
-    assert returned == [f"{tmp_path.name}/{new}"]
-    assert result.cursor == new
+    LISTED.clear()
+    result = tick(instance, lake, cursor_day[-1])
+    assert LISTED == ["landing/clickstream/date=2026-01-10", "landing/clickstream/date=2026-01-11"]
+    assert result.cursor == new and requested(result) == ["2026-01-10", "2026-01-11"]
+    assert lake.list_files_after("landing/clickstream", after=older[-1]) == [*cursor_day, new]

@@ -1,4 +1,11 @@
-"""One way to open the lake's filesystem from its URL: `file://` folders and `s3://` buckets."""
+"""One way to open the lake's filesystem from its URL: `file://` folders and `s3://` buckets.
+
+This is the lake's only S3 client: pyarrow's `S3FileSystem`, for the lake resource and its
+IO manager, Redshift's staging files and the simulator alike. Chosen over dagster-aws'
+`S3Resource` (a boto3 client) because Parquet is read and written through it natively,
+streaming, with no copy through boto3, and the same calls serve a local `file://` lake.
+boto3 remains only for AWS services that are not storage (Athena, Glue).
+"""
 
 from __future__ import annotations
 

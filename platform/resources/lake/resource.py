@@ -130,23 +130,22 @@ class LakeResource(dg.ConfigurableResource):
     def list_files_after(self, prefix: str, after: str = "", suffix: str = "") -> list[str]:
         """Like `list_files`, only the paths that sort after `after` (a sensor's cursor).
 
-        On S3 the listing itself starts there (`StartAfter`), so a tick never pages through
-        the whole landing zone again.
+        Only the folders from the cursor's own on are listed (landing folders are `date=D/`,
+        so that is the cursor's day and later): a tick never pages through the whole landing
+        zone again, on S3 or locally.
         """
-        if self._is_local():
-            return [path for path in self.list_files(prefix, suffix) if path > after]
-        import boto3
-
-        bucket, _, key_prefix = self._path(prefix).partition("/")
-        root = self._path("").partition("/")[2]
-        start_after = f"{root}/{after}".lstrip("/") if after else ""
-        pages = boto3.client("s3", endpoint_url=self.s3_endpoint_url).get_paginator("list_objects_v2")
+        start = after[len(prefix.strip("/")) + 1 :].split("/", 1)[0] if after else ""
+        filesystem = self.get_filesystem()[0]
+        entries = filesystem.get_file_info(fs.FileSelector(self._path(prefix), allow_not_found=True))
+        base = self.get_filesystem()[1]
         found = []
-        for page in pages.paginate(Bucket=bucket, Prefix=key_prefix.rstrip("/") + "/", StartAfter=start_after):
-            for item in page.get("Contents", []):
-                relative = item["Key"][len(root) + 1:] if root else item["Key"]
-                if relative.endswith(suffix) and not relative.rsplit("/", 1)[-1].startswith("."):
-                    found.append(relative)
+        for entry in sorted(entries, key=lambda info: info.path):
+            relative = entry.path[len(base) + 1 :]
+            if entry.type == fs.FileType.Directory and entry.base_name >= start:
+                found += [path for path in self.list_files(relative, suffix) if path > after]
+            elif entry.type == fs.FileType.File and relative > after and relative.endswith(suffix) \
+                    and not entry.base_name.startswith("."):
+                found.append(relative)
         return sorted(found)
 
     def download(self, relative: str, local_path: str | Path) -> Path:
