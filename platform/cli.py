@@ -6,9 +6,9 @@ import argparse
 import sys
 from datetime import date
 
+from data_platform.cli_errors import Parser, run_reporting_errors
 from data_platform.local.processes import StackError
 from data_platform.local.stack import LocalStack, write_env_file
-from data_platform.resources.redaction import redact
 from data_platform.resources.settings import data_dir, load_env_file, project_root
 
 
@@ -111,13 +111,6 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return run_sql(PlatformSettings.from_env(), args.query, as_csv=args.csv)
 
 
-class Parser(argparse.ArgumentParser):
-    """Usage errors in one line too (argparse's default prints the whole usage first)."""
-
-    def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="data-platform", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -159,30 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def expected_errors() -> tuple[type[BaseException], ...]:
-    """Errors of input or environment, told in one line: a bad value, a server not reachable."""
-    import psycopg
-    import redis
-    import requests
-
-    from data_platform.resources.redis.pointers import RollbackError
-
-    return (StackError, ValueError, RollbackError, OSError,
-            psycopg.Error, redis.RedisError, requests.RequestException)  # fmt: skip
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        return 130
-    except expected_errors() as exc:
-        if args.debug:
-            raise
-        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        print(f"data-platform {args.command}: error: {redact(message)}", file=sys.stderr)
-        return 2
+    return run_reporting_errors(lambda: args.func(args), args.command, args.debug)
 
 
 if __name__ == "__main__":
