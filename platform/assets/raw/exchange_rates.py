@@ -41,5 +41,6 @@ def lake_exchange_rates(context: AssetExecutionContext, rates_api: RatesApiResou
 raw_exchange_rates = c.warehouse_loader(
     "exchange_rates",
     "USD per unit of each currency by day (`usd_per_unit`), the warehouse's rate table.",
-    {"write_mode": "partition", "partition_expr": "rate_date", "not_null": ["rate_date", "currency", "usd_per_unit"]},
+    {"write_mode": "partition", "partition_expr": "rate_date", "primary_key": ["rate_date", "currency"],
+     "not_null": ["rate_date", "currency", "usd_per_unit"]},
 )

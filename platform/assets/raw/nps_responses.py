@@ -17,6 +17,6 @@ def lake_nps_responses(context: AssetExecutionContext, app_db: AppDbResource) ->
 raw_nps_responses = c.warehouse_loader(
     "nps_responses",
     "NPS responses in the warehouse, swapped in whole so readers never see a half table.",
-    {"write_mode": "replace", "not_null": ["response_id", "user_id", "score", "created_at"]},
+    {"write_mode": "replace", "primary_key": ["response_id"], "not_null": ["response_id", "user_id", "score", "created_at"]},
     daily=False,
 )

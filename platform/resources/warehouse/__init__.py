@@ -1,21 +1,27 @@
 """The warehouse: PostgreSQL locally, Redshift in production, one write path.
 
-`resource` (connections, dialect) → `io_manager` (asset metadata → write) → `engine`
-(the only writer) → `plan` (statements as data, built from `sql`) → `executor` (one
-transaction); `arrow` shapes data on the way in, `read` on the way out, `redshift` stages
-to S3 for `COPY`.
+`resource` (connections, dialect) → `io_manager` (asset metadata → `contract`, the one
+typed write contract) → `engine` (the only writer of warehouse-like tables, the serving
+copy included) → `plan` (statements and audits as data, built from `sql`) → `executor`
+(one transaction; a failed audit rolls it back); `arrow` shapes data on the way in, `read`
+on the way out, `redshift` stages to S3 for `COPY`.
 """
 
+from data_platform.resources.warehouse.contract import ContractError, WriteContract
 from data_platform.resources.warehouse.engine import SchemaDriftError, WarehouseEngine, WriteStats
+from data_platform.resources.warehouse.executor import AuditError
 from data_platform.resources.warehouse.io_manager import WarehouseIOManager
 from data_platform.resources.warehouse.resource import WarehouseResource
 from data_platform.resources.warehouse.sql import TableRef
 
 __all__ = [
+    "AuditError",
+    "ContractError",
     "SchemaDriftError",
     "TableRef",
     "WarehouseEngine",
     "WarehouseIOManager",
     "WarehouseResource",
+    "WriteContract",
     "WriteStats",
 ]
