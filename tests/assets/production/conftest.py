@@ -9,6 +9,7 @@ from production_rows import load_raw
 from psycopg import sql
 
 from data_platform.resources.app_db import AppDbResource
+from data_platform.resources.redis.io_manager import RedisVersionedIOManager
 from data_platform.resources.redis.store import RedisResource
 from data_platform.resources.warehouse.resource import WarehouseResource
 
@@ -60,4 +61,5 @@ def resources(warehouse_url: str, app_url: str, redis_url: str) -> dict[str, obj
         "warehouse": WarehouseResource(url=warehouse_url),
         "app_db": AppDbResource(url=app_url),
         "redis": RedisResource(url=redis_url),
+        "redis_io_manager": RedisVersionedIOManager(redis=RedisResource(url=redis_url)),
     }
