@@ -32,7 +32,7 @@ def literal(text: str) -> str:
 
 def lake_root(lake: LakeResource) -> str:
     """The lake's root as DuckDB addresses it: an absolute path or `s3://bucket/prefix`."""
-    filesystem, base = lake.get_filesystem()
+    base = lake.get_filesystem()[1]
     return base if lake.uri("").startswith("file://") else f"s3://{base}"
 
 
