@@ -38,19 +38,19 @@ def rows(url: str) -> list[tuple]:
         return conn.execute("SELECT * FROM analytics.channel_summary ORDER BY channel").fetchall()
 
 
-def wait_for_blocked_delete(url: str, timeout: float = 30.0) -> None:
-    """Until a DELETE on the table waits for a lock (the archive, past its count)."""
+def wait_for_blocked(url: str, query_start: str, timeout: float = 30.0) -> None:
+    """Until a statement starting with `query_start` waits for a lock (the archive)."""
     deadline = clock.monotonic() + timeout
     with psycopg.connect(url, autocommit=True) as conn:
         while clock.monotonic() < deadline:
             waiting = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM%%channel_summary%%'"
-            ).fetchone()[0]
+                " AND wait_event_type = 'Lock' AND starts_with(query, %s)", (query_start,),
+            ).fetchone()[0]  # fmt: skip
             if waiting:
                 return
             clock.sleep(0.05)
-    raise AssertionError("the archive's DELETE never waited for the rebuild")
+    raise AssertionError(f"the archive never waited at {query_start!r}")
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_a_rebuild_committing_between_count_and_delete_loses_nothing(make_databa
 
         worker = threading.Thread(target=archive)
         worker.start()
-        wait_for_blocked_delete(url)
+        wait_for_blocked(url, "DELETE FROM")
         rebuild.commit()
         worker.join(timeout=60)
 
@@ -91,3 +91,25 @@ def test_a_rebuild_committing_between_count_and_delete_loses_nothing(make_databa
     else:  # archived: exactly what was deleted is in the archive
         assert kept == []
         assert sorted(tuple(r.values()) for r in archived.to_pylist()) == rebuilt
+
+
+def test_a_writer_sharing_the_lock_is_waited_for_and_its_rows_archived(make_database, tmp_path) -> None:
+    """A dbt-style writer taking the engine's advisory lock (its pre-hook) is serialised with the archive."""
+    url = make_database("archive_lock")
+    warehouse, lake = WarehouseResource(url=url), LakeResource(url=tmp_path.as_uri())
+    window = (datetime.combine(DAY, time(), UTC), datetime.combine(DAY + timedelta(days=1), time(), UTC))
+    warehouse.engine().write_partition("analytics", "channel_summary", summary(DAY, ["ads", "organic"], 10),
+                                       "event_date", *window)  # fmt: skip
+    rebuilt = [(DAY, "ads", 13), (DAY, "organic", 13)]
+    outcome: dict[str, object] = {}
+    with psycopg.connect(url) as rebuild:
+        rebuild.execute("SELECT pg_advisory_xact_lock(hashtextextended('analytics.channel_summary', 0))")
+        rebuild.execute("DELETE FROM analytics.channel_summary WHERE event_date = %s", (DAY,))
+        rebuild.cursor().executemany("INSERT INTO analytics.channel_summary VALUES (%s, %s, %s)", rebuilt)
+        worker = threading.Thread(target=lambda: outcome.update(archived=archive_day(warehouse, lake, RULE, DAY)))
+        worker.start()
+        wait_for_blocked(url, "SELECT pg_advisory_xact_lock")
+        rebuild.commit()
+        worker.join(timeout=60)
+    assert outcome["archived"].rows == 2 and rows(url) == []
+    assert sorted(tuple(r.values()) for r in read_archive(lake, RULE, DAY).to_pylist()) == rebuilt

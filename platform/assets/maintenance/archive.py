@@ -42,6 +42,10 @@ class ArchiveMismatchError(RuntimeError):
     """The archive and the warehouse disagree on a day's row count: nothing is deleted."""
 
 
+class ArchiveRaceError(ArchiveMismatchError):
+    """A writer changed the day while it was archived: nothing is deleted; a retry sees its rows."""
+
+
 @dataclass(frozen=True)
 class ArchivedDay:
     day: date
@@ -135,7 +139,7 @@ def locked_snapshot(warehouse: WarehouseResource, rule: RetentionRule) -> Iterat
             conn.execute(step.query, step.params or None)
             yield conn
     except psycopg.errors.SerializationFailure as exc:
-        raise ArchiveMismatchError(f"{rule.table.name} changed while it was archived; kept") from exc
+        raise ArchiveRaceError(f"{rule.table.name} changed while it was archived; kept") from exc
 
 
 def delete_day(warehouse: WarehouseResource, rule: RetentionRule, day: date, expected: int) -> int:
@@ -144,13 +148,22 @@ def delete_day(warehouse: WarehouseResource, rule: RetentionRule, day: date, exp
         return delete_counted(conn, rule, day, expected)
 
 
-def archive_day(warehouse: WarehouseResource, lake: LakeResource, rule: RetentionRule, day: date) -> ArchivedDay:
+def archive_day(
+    warehouse: WarehouseResource, lake: LakeResource, rule: RetentionRule, day: date, attempts: int = 3
+) -> ArchivedDay:
     """Export, verify and delete one day in one transaction: exactly the archived rows go.
 
     A failure at any step leaves the warehouse's rows (an export left behind is rewritten by
-    the next run).
+    the next attempt or run). A writer that held the lock when the snapshot was taken makes
+    the attempt fail to serialise; the next attempt starts after its commit and sees its rows.
     """
-    with locked_snapshot(warehouse, rule) as conn:
-        export_day(conn, warehouse, lake, rule, day)
-        deleted = delete_counted(conn, rule, day, archived_rows(lake, rule, day))
-    return ArchivedDay(day, deleted, lake.uri(archive_folder(rule.table, day)))
+    for attempt in range(1, attempts + 1):
+        try:
+            with locked_snapshot(warehouse, rule) as conn:
+                export_day(conn, warehouse, lake, rule, day)
+                deleted = delete_counted(conn, rule, day, archived_rows(lake, rule, day))
+            return ArchivedDay(day, deleted, lake.uri(archive_folder(rule.table, day)))
+        except ArchiveRaceError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
