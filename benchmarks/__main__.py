@@ -7,6 +7,7 @@ Sizes default to the published ones; smaller ones exist for the smoke test.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -19,7 +20,13 @@ from benchmarks import backfill, lake_write, raw_events, redis_features, warehou
 from benchmarks.data import order_lines
 from benchmarks.harness import Row, summary, table
 from benchmarks.s3_server import s3_server
-from benchmarks.scratch import redis_db_url, scratch_database, scratch_lake, scratch_redis
+from benchmarks.scratch import (
+    database_creator_url,
+    redis_db_url,
+    scratch_database,
+    scratch_lake,
+    scratch_redis,
+)
 from data_platform.resources.settings import PlatformSettings, project_root
 
 
@@ -64,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     settings = PlatformSettings.from_env()
     if missing := settings.missing():
         raise SystemExit(f"not set: {missing}; run `data-platform services up` first")
+    settings = dataclasses.replace(settings, warehouse_url=database_creator_url(settings.warehouse_url))
     for noisy in ("dagster", "werkzeug", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()

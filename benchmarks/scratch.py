@@ -22,6 +22,19 @@ from psycopg import sql
 SCRATCH_REDIS_DB = 15
 
 
+def database_creator_url(url: str) -> str:
+    """`url` if its role may create databases, else the local stack's administrator: the
+    platform's own roles (what `.env` holds) cannot, and scratch databases need one that can."""
+    with psycopg.connect(url) as conn:
+        query = "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+        if conn.execute(query).fetchone()[0]:
+            return url
+    from data_platform.local.stack import LocalStack
+    from data_platform.resources.settings import data_dir
+
+    return LocalStack(data_dir()).admin_urls()["PLATFORM_WAREHOUSE_URL"]
+
+
 @contextmanager
 def scratch_database(warehouse_url: str, prefix: str = "bench") -> Iterator[str]:
     """A new empty database on the warehouse's server; its URL, dropped on exit."""
