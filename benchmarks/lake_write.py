@@ -18,7 +18,7 @@ from dagster_aws.s3 import S3PickleIOManager, S3Resource
 from benchmarks.data import DAY
 from benchmarks.harness import Row, measure
 from data_platform.resources.lake.io_manager import LakeIOManager
-from data_platform.resources.lake.resource import PARQUET_COMPRESSION, LakeResource
+from data_platform.resources.lake.resource import PARQUET_OPTIONS, LakeResource
 
 ASSET_KEY = ["lake", "order_lines"]
 PARTITIONS = dg.DailyPartitionsDefinition(start_date=DAY.isoformat())
@@ -39,7 +39,7 @@ def bench_vs_pyarrow(lake: Path, data: pa.Table) -> Row:
     manager = LakeIOManager(lake=LakeResource(url=lake.as_uri()))
     target = lake / "baseline.parquet"
     ours = measure(lambda context: manager.handle_output(context, data), _context)
-    baseline = measure(lambda: pq.write_table(data, target, compression=PARQUET_COMPRESSION))
+    baseline = measure(lambda: pq.write_table(data, target, **PARQUET_OPTIONS))
     return Row("lake_vs_pyarrow", f"lake IO manager, {len(data):,} rows", ours, baseline,
                f"pq.write_table, {len(data):,}")  # fmt: skip
 

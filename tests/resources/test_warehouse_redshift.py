@@ -37,7 +37,7 @@ def conn(stack_env: dict[str, str]):
 
 def spec(exists: bool = True) -> WriteSpec:
     return WriteSpec(TableRef("raw", "events"), DATA, REDSHIFT, ("experiments",), ("event_id",), exists,
-                     S3_URI, ROLE)  # fmt: skip
+                     (S3_URI,), ROLE)  # fmt: skip
 
 
 def render(conn: psycopg.Connection, steps) -> list[str]:
@@ -94,7 +94,7 @@ def test_merge_plan_keeps_the_newest_version(conn: psycopg.Connection) -> None:
 
 
 def test_identifiers_and_literals_are_quoted(conn: psycopg.Connection) -> None:
-    odd = WriteSpec(TableRef("raw", 'we"ird'), DATA, REDSHIFT, (), None, True, "s3://b/it's.parquet", ROLE)
+    odd = WriteSpec(TableRef("raw", 'we"ird'), DATA, REDSHIFT, (), None, True, ("s3://b/it's.parquet",), ROLE)
     text = "\n".join(render(conn, plan_partition_write(odd, "ts", datetime.now(UTC), datetime.now(UTC)).steps()))
     assert '"raw"."we""ird"' in text and "'s3://b/it''s.parquet'" in text
 

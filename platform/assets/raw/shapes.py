@@ -16,6 +16,7 @@ from dagster import (
 
 from data_platform.assets import conventions
 from data_platform.resources.app_db import AppDbResource
+from data_platform.resources.lake.files import LakeFiles
 
 # Source reads meet flaky networks: retry the step with backoff before failing the run.
 SOURCE_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL)
@@ -34,8 +35,10 @@ def lake_asset(name: str, daily: bool = True, **kwargs: Any):
 
 
 def warehouse_loader(name: str, description: str, metadata: dict[str, Any], daily: bool = True) -> AssetsDefinition:
-    """`raw.<name>` loaded from `lake/<name>`; the two IO managers do the work, like Airflow's
-    S3 → Redshift COPY task, and the metadata says how the warehouse writes it."""
+    """`raw.<name>` loaded from `lake/<name>`'s files where they lie, like Airflow's S3 → Redshift
+    COPY task: the lake IO manager hands over the partitions' files (`LakeFiles`), the warehouse
+    IO manager streams them into PostgreSQL or COPYs them from S3 into Redshift, and records
+    their URIs as `loaded_from`. The metadata says how the warehouse writes the rows."""
 
     @asset(
         key=["raw", name],
@@ -48,7 +51,7 @@ def warehouse_loader(name: str, description: str, metadata: dict[str, Any], dail
         io_manager_key="warehouse_io_manager",
         metadata=metadata,
     )
-    def load(rows: pa.Table) -> pa.Table:
+    def load(rows: LakeFiles) -> LakeFiles:
         return rows
 
     return load

@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
+from data_platform.resources.lake.files import LakeFiles, visible_parquet_files
 from data_platform.resources.lake.resource import LakeResource, WriteInfo
 from data_platform.resources.lake.tables import split_by_day, to_arrow
 from data_platform.resources.warehouse.contract import partition_expr_of
@@ -82,7 +83,9 @@ class LakeParquetEngine:
             metadata["partition_count"] = len(keys)
         return metadata
 
-    def load_input(self, context: dg.InputContext) -> pa.Table | pd.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pa.Table | pd.DataFrame | LakeFiles:
+        if _wanted_type(context) is LakeFiles:
+            return self.files(context)
         if not context.has_asset_partitions:
             table = self.lake.read_parquet(self.partition_file(context.asset_key, None))
         elif _downstream_is_partitioned(context):
@@ -90,6 +93,30 @@ class LakeParquetEngine:
         else:
             table = self._load_written_partitions(context)
         return table if _wants_arrow(context) else table.to_pandas()
+
+    def files(self, context: dg.InputContext) -> LakeFiles:
+        """The input's lake files by reference (the partitions' folders, or the asset's own)."""
+        folder = self.folder(context.asset_key)
+        if not context.has_asset_partitions:
+            return self._reference(folder, visible_parquet_files(self.lake, folder), ())
+        allow_missing = bool(context.definition_metadata.get("allow_missing_partitions"))
+        found, keys = [], []
+        for key in context.asset_partition_keys:
+            files = visible_parquet_files(self.lake, f"{folder}/date={key}")
+            if not files and not allow_missing:
+                raise FileNotFoundError(
+                    f"partition {key} of {context.asset_key.to_user_string()} was never written:"
+                    f" no Parquet file in {self.lake.uri(f'{folder}/date={key}')}"
+                )
+            found += files
+            keys += [key] if files else []
+        return self._reference(folder, found, tuple(keys))
+
+    def _reference(self, folder: str, files: Sequence[str], keys: tuple[str, ...]) -> LakeFiles:
+        if not files:
+            raise FileNotFoundError(f"no Parquet file under {self.lake.uri(folder)}")
+        uris = tuple(self.lake.uri(f) for f in files)
+        return LakeFiles(uris, keys, self.lake.s3_endpoint_url)
 
     def _load_partitions(self, context: dg.InputContext, keys: Sequence[str]) -> pa.Table:
         allow_missing = bool(context.definition_metadata.get("allow_missing_partitions"))
@@ -138,17 +165,22 @@ def _downstream_is_partitioned(context: dg.InputContext) -> bool:
         return False
 
 
-def _wants_arrow(context: dg.InputContext) -> bool:
+def _wanted_type(context: dg.InputContext) -> object:
     try:
-        wanted = context.dagster_type.typing_type
+        return context.dagster_type.typing_type
     except dg.DagsterInvariantViolationError:
-        return False
+        return None
+
+
+def _wants_arrow(context: dg.InputContext) -> bool:
+    wanted = _wanted_type(context)
     return isinstance(wanted, type) and issubclass(wanted, pa.Table)
 
 
 class LakeIOManager(dg.ConfigurableIOManager):
     """Parquet in the lake: one file per asset partition, written atomically, read back as
-    pandas or (when the input is annotated `pyarrow.Table`) Arrow."""
+    pandas, Arrow (an input annotated `pyarrow.Table`) or, for an input annotated `LakeFiles`,
+    the partitions' files by reference (a warehouse load reads or COPYs them directly)."""
 
     lake: LakeResource
 

@@ -20,7 +20,9 @@ from pydantic import PrivateAttr
 from data_platform.resources.lake.filesystems import open_filesystem
 
 # Snappy: fast to write and read, and every reader downstream (Spark, Redshift COPY) takes it.
-PARQUET_COMPRESSION = "snappy"
+# Microsecond timestamps: Redshift's Parquet COPY (which loads lake files as they are) cannot
+# read nanoseconds, and every source here carries microseconds at most.
+PARQUET_OPTIONS = {"compression": "snappy", "coerce_timestamps": "us", "allow_truncated_timestamps": True}
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,13 @@ class LakeResource(dg.ConfigurableResource):
         if self._is_local():
             # Written beside the target so the final rename stays on one filesystem (atomic).
             size = self._replace_local(
-                relative, lambda tmp: pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
+                relative, lambda tmp: pq.write_table(table, tmp, **PARQUET_OPTIONS)
             )
         else:
             # Serialised in memory first: a failure while encoding must never reach S3, where
             # closing a half-written upload would publish it.
             sink = pa.BufferOutputStream()
-            pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
+            pq.write_table(table, sink, **PARQUET_OPTIONS)
             size = self._put_s3(relative, sink.getvalue())
         return WriteInfo(self.uri(relative), table.num_rows, size)
 

@@ -63,16 +63,6 @@ def rows_outside(data: pa.Table, column: str, start: datetime, end: datetime) ->
     return len(data) - pc.sum(inside).as_py() if len(data) else 0
 
 
-def check_window(data: pa.Table, column: str, start: datetime, end: datetime) -> None:
-    """Refuse rows outside the window: a rerun deletes only the window, so they would pile up."""
-    outside = rows_outside(data, column, start, end)
-    if outside:
-        raise ValueError(
-            f"{outside} of {len(data)} rows have {column!r} outside the window "
-            f"[{utc(start).isoformat()}, {utc(end).isoformat()})"
-        )
-
-
 def csv_chunks(data: pa.Table) -> Iterator[bytes]:
     """CSV for `COPY ... (FORMAT csv)`: strings quoted, NULL as an unquoted empty field."""
     options = pacsv.WriteOptions(include_header=False, batch_size=COPY_CHUNK_ROWS)

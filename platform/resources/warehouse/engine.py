@@ -17,7 +17,8 @@ import pandas as pd
 import psycopg
 import pyarrow as pa
 
-from data_platform.resources.warehouse.arrow import check_window, to_arrow
+from data_platform.resources.lake.files import LakeFiles
+from data_platform.resources.warehouse.arrow import utc
 from data_platform.resources.warehouse.contract import ContractError, WriteContract
 from data_platform.resources.warehouse.executor import Hook, execute
 from data_platform.resources.warehouse.plan import (
@@ -28,7 +29,7 @@ from data_platform.resources.warehouse.plan import (
     plan_replace,
 )
 from data_platform.resources.warehouse.read import read_table, table_columns
-from data_platform.resources.warehouse.redshift import staged_parquet
+from data_platform.resources.warehouse.source import Source, as_source
 from data_platform.resources.warehouse.sql import (
     POSTGRES,
     REDSHIFT,
@@ -38,7 +39,8 @@ from data_platform.resources.warehouse.sql import (
 )
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
-Data = pa.Table | pd.DataFrame
+# Lake files are loaded where they lie: streamed into PostgreSQL, COPYed by Redshift from S3.
+Data = pa.Table | pd.DataFrame | LakeFiles | Source
 
 
 class SchemaDriftError(ValueError):
@@ -97,24 +99,24 @@ class WarehouseEngine:
         A partitioned merge accepts only rows of its own window; every write audits the new
         rows (unique primary key, required columns) before they are published.
         """
-        arrow, ref = to_arrow(data, contract.json_columns), TableRef(schema, table)
+        source, ref = as_source(data, contract.json_columns), TableRef(schema, table)
         if contract.write_mode == "partition":
             if window is None:
                 raise ContractError(f"{ref.name}: a partition write needs the partition's window")
-            check_window(arrow, contract.partition_expr, *window)
+            check_window(source, contract.partition_expr, *window)
         if contract.write_mode == "merge" and window and contract.partition_expr:
-            check_window(arrow, contract.partition_expr, *window)
+            check_window(source, contract.partition_expr, *window)
         if contract.write_mode == "replace":
             rebuild = contract.on_schema_change == "rebuild"
-            exists = self.ensure_table(ref.schema, ref.table, arrow.schema, contract.primary_key, contract.json_columns,
+            exists = self.ensure_table(ref.schema, ref.table, source.schema, contract.primary_key, contract.json_columns,
                                        create=False, check=not rebuild)  # fmt: skip
-            return self._run(ref, arrow, contract, exists, plan_replace, rebuild)
-        self.ensure_table(ref.schema, ref.table, arrow.schema, contract.primary_key, contract.json_columns)
+            return self._run(ref, source, contract, exists, plan_replace, rebuild)
+        self.ensure_table(ref.schema, ref.table, source.schema, contract.primary_key, contract.json_columns)
         if contract.write_mode == "merge":
             key, version = contract.primary_key, contract.version_column
-            return self._run(ref, arrow, contract, True, lambda spec: plan_merge(spec, key, version))
+            return self._run(ref, source, contract, True, lambda spec: plan_merge(spec, key, version))
         column = contract.partition_expr
-        return self._run(ref, arrow, contract, True, lambda spec: plan_partition_write(spec, column, *window))
+        return self._run(ref, source, contract, True, lambda spec: plan_partition_write(spec, column, *window))
 
     def write_partition(
         self, schema: str, table: str, data: Data, column: str, start: datetime, end: datetime,
@@ -146,18 +148,31 @@ class WarehouseEngine:
         with self.connect() as conn:
             return read_table(conn, TableRef(schema, table), self.dialect, where_column, start, end)
 
-    def _run(self, ref: TableRef, arrow: pa.Table, contract: WriteContract, exists: bool,
+    def _run(self, ref: TableRef, source: Source, contract: WriteContract, exists: bool,
              build: Callable[[WriteSpec], Plan], rebuild: bool = False) -> WriteStats:  # fmt: skip
         started = time.monotonic()
         redshift = self.dialect == REDSHIFT
-        staging = staged_parquet(arrow, ref, self.staging_url, self.s3_endpoint_url) if redshift else nullcontext()
-        with staging as s3_uri:
-            spec = WriteSpec(ref, arrow.schema, self.dialect, contract.json_columns, contract.primary_key or None,
-                             exists, s3_uri, self.iam_role, contract.not_null, rebuild)  # fmt: skip
+        objects = source.s3_objects(ref, self.staging_url, self.s3_endpoint_url) if redshift else nullcontext(())
+        with objects as s3_uris:
+            spec = WriteSpec(ref, source.schema, self.dialect, contract.json_columns, contract.primary_key or None,
+                             exists, tuple(s3_uris), self.iam_role, contract.not_null, rebuild)  # fmt: skip
             with self.connect() as conn:
-                counts = execute(conn, build(spec), arrow, self.before_commit)
+                counts = execute(conn, build(spec), source, self.before_commit)
         inserted = counts.get("inserted", counts.get("copied", 0))
-        return WriteStats(len(arrow), counts.get("deleted", 0), inserted, time.monotonic() - started)
+        return WriteStats(source.num_rows, counts.get("deleted", 0), inserted, time.monotonic() - started)
+
+
+def check_window(source: Source, column: str, start: datetime, end: datetime) -> None:
+    """Refuse rows outside the window: a rerun deletes only the window, so they would pile up."""
+    if column not in source.schema.names:
+        raise ValueError(f"the data has no window column {column!r}")
+    outside = source.rows_outside(column, start, end)
+    if outside:
+        raise ValueError(
+            f"{outside} of {source.num_rows} rows have {column!r} outside the window "
+            f"[{utc(start).isoformat()}, {utc(end).isoformat()})"
+        )
+
 
 def check_columns(ref: TableRef, table_columns: Sequence[str], data_columns: Sequence[str]) -> None:
     """Schema drift is explicit: name the columns that one side has and the other lacks."""

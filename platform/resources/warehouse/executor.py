@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import psycopg
-import pyarrow as pa
 from psycopg import sql
 
 from data_platform.resources.warehouse.arrow import csv_chunks
 from data_platform.resources.warehouse.plan import Audit, CopyIn, Plan, Step
+from data_platform.resources.warehouse.source import Source
 from data_platform.resources.warehouse.sql import idents
 
 Hook = Callable[[psycopg.Connection], None]
@@ -30,7 +30,7 @@ class AuditError(ValueError):
         super().__init__(f"audit {check!r} failed on the new rows (nothing published); offending keys: {keys}")
 
 
-def execute(conn: psycopg.Connection, plan: Plan, data: pa.Table, before_commit: Hook | None = None) -> dict[str, int]:
+def execute(conn: psycopg.Connection, plan: Plan, data: Source, before_commit: Hook | None = None) -> dict[str, int]:
     """Run a plan: prepare, the transaction (with `before_commit` just before COMMIT), cleanup."""
     counts: dict[str, int] = {}
     run_steps(conn, plan.prepare, data, counts)
@@ -42,7 +42,7 @@ def execute(conn: psycopg.Connection, plan: Plan, data: pa.Table, before_commit:
     return counts
 
 
-def run_steps(conn: psycopg.Connection, steps: list[Step], data: pa.Table, counts: dict[str, int]) -> None:
+def run_steps(conn: psycopg.Connection, steps: list[Step], data: Source, counts: dict[str, int]) -> None:
     with conn.cursor() as cur:
         for step in steps:
             if isinstance(step, Audit):
@@ -53,10 +53,11 @@ def run_steps(conn: psycopg.Connection, steps: list[Step], data: pa.Table, count
             if isinstance(step, CopyIn):
                 cur.execute("SET LOCAL TIME ZONE 'UTC'")  # the CSV carries timestamps as UTC wall time
                 copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(step.table, idents(step.columns))
-                with cur.copy(copy) as stream:
-                    for chunk in csv_chunks(data.select(list(step.columns))):
-                        stream.write(chunk)
-                counts["copied"] = counts.get("copied", 0) + len(data)
+                with cur.copy(copy) as stream:  # batch by batch: lake files never sit in memory whole
+                    for table in data.tables(step.columns):
+                        for chunk in csv_chunks(table):
+                            stream.write(chunk)
+                counts["copied"] = counts.get("copied", 0) + data.num_rows
                 continue
             cur.execute(step.query, step.params or None)
             if step.label:

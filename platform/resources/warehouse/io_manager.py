@@ -3,8 +3,12 @@
 How an asset is written is its `WriteContract`, read from its definition metadata
 (`write_mode`, `partition_expr`, `primary_key`, `version_column`, `json_columns`, ...). A
 partitioned output writes its time window (a whole partition range in a single-run
-backfill); inputs read that window back. A failed audit fails the step with the check's
-name, the window and the offending keys as metadata; the table keeps its previous rows.
+backfill); inputs read that window back. An output is an Arrow table or pandas frame, or
+`LakeFiles`: the upstream lake asset's files by reference, loaded where they lie (streamed
+into PostgreSQL in batches, COPYed by Redshift from S3); their URIs become the
+`loaded_from` metadata, beside the lake asset's own `path`. A failed audit fails the step
+with the check's name, the window and the offending keys as metadata; the table keeps its
+previous rows.
 """
 
 # No `from __future__ import annotations` here: Dagster reads `ResourceDependency[...]` at
@@ -15,11 +19,12 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from data_platform.resources.warehouse.arrow import to_arrow
+from data_platform.resources.lake.files import LakeFiles
 from data_platform.resources.warehouse.contract import WriteContract, partition_expr_of
 from data_platform.resources.warehouse.engine import WarehouseEngine
 from data_platform.resources.warehouse.executor import AuditError
 from data_platform.resources.warehouse.resource import WarehouseResource
+from data_platform.resources.warehouse.source import LakeFilesSource, Source, as_source
 
 PREVIEW_ROWS = 5
 
@@ -38,8 +43,16 @@ def window_of(context: dg.OutputContext | dg.InputContext) -> tuple[datetime, da
     return window.start, window.end
 
 
-def _preview(data: pa.Table) -> dg.MetadataValue:
-    return dg.MetadataValue.md(data.slice(0, PREVIEW_ROWS).to_pandas().to_markdown(index=False))
+def _preview(source: Source) -> dg.MetadataValue:
+    return dg.MetadataValue.md(source.preview(PREVIEW_ROWS).to_pandas().to_markdown(index=False))
+
+
+def _lineage(source: Source) -> dict[str, dg.MetadataValue]:
+    """Where the rows came from, when they were loaded straight from lake files."""
+    if not isinstance(source, LakeFilesSource):
+        return {}
+    uris = source.describe()
+    return {"loaded_from": dg.MetadataValue.path(uris[0]) if len(uris) == 1 else dg.MetadataValue.json(uris)}
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
@@ -50,12 +63,12 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     def _engine(self) -> WarehouseEngine:
         return self.warehouse.engine()
 
-    def handle_output(self, context: dg.OutputContext, obj: pa.Table | pd.DataFrame | None) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pa.Table | pd.DataFrame | LakeFiles | None) -> None:
         if obj is None:
             return
         contract = WriteContract.from_metadata(context.definition_metadata, context.has_asset_partitions)
         schema, table = table_of(context.asset_key)
-        data, window = to_arrow(obj, contract.json_columns), window_of(context)
+        data, window = as_source(obj, contract.json_columns), window_of(context)
         shown = f"[{window[0].isoformat()}, {window[1].isoformat()})" if window else "whole table"
         try:
             stats = self._engine().write(schema, table, data, contract, window)
@@ -72,6 +85,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             "window": shown,
             "seconds": round(stats.seconds, 3),
             "preview": _preview(data),
+            **_lineage(data),
         })  # fmt: skip
 
     def load_input(self, context: dg.InputContext) -> pa.Table | pd.DataFrame:

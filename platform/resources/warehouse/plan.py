@@ -7,8 +7,9 @@ on the previous good rows.
 
 Plans are data (psycopg `Composed` statements with bound parameters), so the Redshift plans
 can be read and checked without a Redshift cluster. PostgreSQL streams rows with
-`COPY ... FROM STDIN` inside the transaction; Redshift loads staged Parquet from S3 into a
-temporary table first, because its COPY reads files, and never uses TRUNCATE (it commits).
+`COPY ... FROM STDIN` inside the transaction; Redshift COPYs Parquet objects from S3 (the
+lake's own files, or a staged one) into a temporary table first, because its COPY reads
+files, and never uses TRUNCATE (it commits).
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class WriteSpec:
     json_columns: Sequence[str] = ()
     primary_key: Sequence[str] | None = None
     target_exists: bool = True
-    s3_uri: str | None = None
+    # The S3 objects Redshift COPYs: the lake's own Parquet files, or one staged file.
+    s3_uris: Sequence[str] = ()
     iam_role: str | None = None
     not_null: Sequence[str] = ()
     rebuild: bool = False  # replace: build the staging table from the data, not LIKE the target
@@ -138,16 +140,20 @@ def audits(
 
 
 def s3_stage(spec: WriteSpec) -> list[Step]:
-    """Redshift: a temporary table shaped like the Parquet file (JSON as text), loaded by COPY."""
-    if not (spec.s3_uri and spec.iam_role):
-        raise ValueError("Redshift loads need a staged S3 file and an IAM role for COPY")
-    copy = sql.SQL("COPY {} FROM {} IAM_ROLE {} FORMAT AS PARQUET").format(
-        spec.stage, sql.Literal(spec.s3_uri), sql.Literal(spec.iam_role)
-    )
+    """Redshift: a temporary table shaped like the Parquet files (JSON as text), one COPY per
+    object (each names its exact file, so nothing else under the prefix is ever loaded)."""
+    if not (spec.s3_uris and spec.iam_role):
+        raise ValueError("Redshift loads need S3 Parquet objects and an IAM role for COPY")
+    copies = [
+        Statement(sql.SQL("COPY {} FROM {} IAM_ROLE {} FORMAT AS PARQUET").format(
+            spec.stage, sql.Literal(uri), sql.Literal(spec.iam_role)
+        ), label="copied")
+        for uri in spec.s3_uris
+    ]  # fmt: skip
     return [
         Statement(sql.SQL("DROP TABLE IF EXISTS {}").format(spec.stage)),
         Statement(create_table(spec.stage, spec.data_schema, REDSHIFT, temporary=True)),
-        Statement(copy),
+        *copies,
     ]
 
 

@@ -35,8 +35,9 @@ def conninfo(url: str) -> str:
 class WarehouseResource(dg.ConfigurableResource):
     """The analytics warehouse (PostgreSQL or Redshift): connections and the write engine.
 
-    `url` is `postgresql://...` or `redshift://user:pw@host:5439/db`; Redshift loads stage
-    Parquet under `staging_url` (s3://) and COPY it with `iam_role`.
+    `url` is `postgresql://...` or `redshift://user:pw@host:5439/db`. Redshift COPYs with
+    `iam_role`: raw loads straight from the lake's S3 objects; tables computed in memory
+    (summaries) are staged as Parquet under `staging_url` (s3://) first.
     """
 
     url: str
