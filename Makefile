@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
 
-.PHONY: install demo test lint ui ui-readonly bench down status
+.PHONY: install demo test lint ui ui-readonly workers bench down status
 
 $(STAMP): pyproject.toml setup.py
 	@command -v java >/dev/null || { echo "error: Java (a JRE 17+) is required for Spark; install e.g. openjdk-17-jre-headless" >&2; exit 1; }
@@ -40,6 +40,14 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 ui-readonly: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/data-platform services up
 	$(BIN)/dagster-webserver --read-only -h 127.0.0.1 -p 3001 -w workspace.yaml
+
+# N celery workers on this machine for runs with PLATFORM_EXECUTOR=celery (Ctrl-C stops them).
+N ?= 2
+workers: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/data-platform services up
+	@trap 'kill $$pids 2>/dev/null' INT TERM EXIT; pids=""; \
+	for i in $$(seq 1 $(N)); do $(BIN)/data-platform worker --name worker$$i & pids="$$pids $$!"; done; \
+	wait
 
 bench: install
 	$(BIN)/data-platform services up

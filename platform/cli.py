@@ -111,6 +111,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return run_sql(PlatformSettings.from_env(), args.query, as_csv=args.csv)
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from data_platform.workers.launch import start_worker
+
+    start_worker(args.queue, args.concurrency, args.name, args.loglevel)
+    return 0  # not reached: the worker replaced this process
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="data-platform", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -149,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--select", required=True, help="asset keys, e.g. 'lake/exchange_rates,raw/exchange_rates'")
     backfill.add_argument("--partition-range", required=True, help="FIRST...LAST, inclusive, e.g. 2026-01-01...2026-01-07")
     backfill.set_defaults(func=cmd_backfill)
+    worker = sub.add_parser("worker", help="run steps of PLATFORM_EXECUTOR=celery runs (a celery worker)")
+    worker.add_argument("--queue", action="append", default=[], help="queue to consume (repeatable; default dagster)")
+    worker.add_argument("--concurrency", type=int, default=1, help="steps this worker runs at once")
+    worker.add_argument("--name", help="worker name (default worker-<pid>); @<host> is appended")
+    worker.add_argument("--loglevel", default="INFO")
+    worker.set_defaults(func=cmd_worker)
     return parser
 
 

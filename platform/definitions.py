@@ -22,7 +22,7 @@ for category, feature in [
 ]:
     warnings.filterwarnings("ignore", message=f".*({feature}).*", category=category)
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions
 
 from data_platform.assets.lake_sql import lake_sql_definitions
 from data_platform.assets.maintenance import maintenance_definitions
@@ -34,6 +34,7 @@ from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
 from data_platform.sensors import automation_definitions
 from data_platform.sensors.automation import follow_upstream
+from data_platform.workers import executor_for
 
 
 def build_definitions(settings: PlatformSettings) -> Definitions:
@@ -48,7 +49,7 @@ def build_definitions(settings: PlatformSettings) -> Definitions:
         automation_definitions(settings, partitions),
         Definitions(
             resources=build_resources(settings),
-            executor=in_process_executor if settings.executor == "in_process" else None,
+            executor=executor_for(settings.executor),
         ),
     )
     return layers.map_asset_specs(func=follow_upstream)

@@ -87,6 +87,8 @@ class PlatformSettings:
     # e.g. dbt's profile) and as the read-only analyst (ad-hoc SQL).
     warehouse_transform_url: str | None = None
     warehouse_analyst_url: str | None = None
+    # The Dagster instance's PostgreSQL database (dagster.yaml reads the same variable).
+    dagster_pg_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -117,6 +119,7 @@ class PlatformSettings:
             celery_broker_url=get("PLATFORM_CELERY_BROKER_URL"),
             warehouse_transform_url=get("PLATFORM_WAREHOUSE_TRANSFORM_URL"),
             warehouse_analyst_url=get("PLATFORM_WAREHOUSE_ANALYST_URL"),
+            dagster_pg_url=get("PLATFORM_DAGSTER_PG_URL"),
         )
 
     def missing(self) -> list[str]:
