@@ -1,11 +1,13 @@
 """Build every resource from the settings read once from the environment.
 
-Secrets (database and Redis URLs) reach resources as `EnvVar`s, so the UI shows the
-variable's name, never its value.
+Secrets and URLs (databases, Redis, the rates API, the Slack webhook, the lake and its S3
+endpoint) reach resources as `EnvVar`s, so the UI shows the variable's name, never its
+value; only local defaults, which no variable holds, are passed as values.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from dagster import EnvVar
@@ -24,13 +26,20 @@ from data_platform.resources.warehouse.io_manager import WarehouseIOManager
 from data_platform.resources.warehouse.resource import WarehouseResource
 
 
+def from_env(name: str, value: str | None) -> str | None:
+    """`EnvVar(name)` when `value` is what that variable holds, so the UI shows the variable's
+    name; else `value` itself: a local default (the lake folder), or nothing."""
+    return EnvVar(name) if value and os.environ.get(name) == value else value
+
+
 def build_resources(settings: PlatformSettings) -> dict[str, Any]:
-    lake = LakeResource(url=settings.lake_url, s3_endpoint_url=settings.s3_endpoint_url)
+    endpoint = from_env("PLATFORM_S3_ENDPOINT_URL", settings.s3_endpoint_url)
+    lake = LakeResource(url=from_env("PLATFORM_LAKE_URL", settings.lake_url), s3_endpoint_url=endpoint)
     warehouse = WarehouseResource(
         url=EnvVar("PLATFORM_WAREHOUSE_URL"),
-        iam_role=settings.redshift_iam_role,
-        staging_url=settings.redshift_staging_url,
-        s3_endpoint_url=settings.s3_endpoint_url,
+        iam_role=from_env("PLATFORM_REDSHIFT_IAM_ROLE", settings.redshift_iam_role),
+        staging_url=from_env("PLATFORM_REDSHIFT_STAGING_URL", settings.redshift_staging_url),
+        s3_endpoint_url=endpoint,
     )
     redis = RedisResource(url=EnvVar("PLATFORM_REDIS_URL"))
     return {

@@ -55,3 +55,19 @@ def test_local_keeps_its_defaults(tmp_path: Path) -> None:
     settings = PlatformSettings.from_env({"PLATFORM_DATA_DIR": str(tmp_path)})
     assert settings.env == "local" and settings.lake_url == (tmp_path / "lake").as_uri()
     assert settings.spark_master == "local[*]"
+
+
+def test_urls_reach_resources_as_env_vars(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster import EnvVar
+
+    from data_platform.resources.environment import build_resources
+
+    monkeypatch.setenv("PLATFORM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("PLATFORM_LAKE_URL", raising=False)
+    local = build_resources(PlatformSettings.from_env())["lake"]
+    assert local.url == (tmp_path / "lake").as_uri() and not isinstance(local.url, EnvVar)
+    monkeypatch.setenv("PLATFORM_LAKE_URL", "s3://company-lake/platform")
+    monkeypatch.setenv("PLATFORM_S3_ENDPOINT_URL", "http://127.0.0.1:9000")
+    lake = build_resources(PlatformSettings.from_env())["lake"]
+    assert isinstance(lake.url, EnvVar) and lake.url.env_var_name == "PLATFORM_LAKE_URL"
+    assert isinstance(lake.s3_endpoint_url, EnvVar)
