@@ -47,7 +47,7 @@ class LakeFilesSource:
 
     def __init__(self, files: LakeFiles, json_columns: Sequence[str] = ()) -> None:
         self.files, self.json_columns = files, tuple(json_columns)
-        schema = files.schema()
+        schema = self.file_schema = files.schema()  # read once: on S3 each footer is a request
         for name in self.json_columns:  # JSON travels as text, like `to_arrow` makes it
             if name in schema.names:
                 schema = schema.set(schema.get_field_index(name), pa.field(name, pa.string()))
@@ -68,10 +68,10 @@ class LakeFilesSource:
         if not self.files.on_s3:
             raise ValueError(f"Redshift COPY reads S3: the lake files of {ref.name} are not on s3://")
         for name in self.json_columns:
-            kind = self.files.schema().field(name).type
+            kind = self.file_schema.field(name).type
             if not pa.types.is_string(kind):
                 raise ValueError(f"Redshift loads JSON column {name!r} from Parquet text, not {kind}")
-        for field in self.files.schema():
+        for field in self.file_schema:
             if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
                 raise ValueError(f"Redshift COPY cannot read nanosecond timestamps ({ref.name}.{field.name})")
         return nullcontext(list(self.files.uris))
