@@ -28,6 +28,8 @@ from datetime import date
 
 import redis
 
+from data_platform.resources.redis.resp import per_key
+
 SCAN_COUNT = 10_000
 UNLINK_BATCH = 5_000
 META = "__meta"
@@ -151,13 +153,7 @@ def in_batches(keys: Iterator[bytes], size: int = UNLINK_BATCH) -> Iterator[list
 
 def unlink_keys(client: redis.Redis, keys: Iterator[bytes]) -> int:
     """UNLINK one key per command, pipelined: a multi-key UNLINK would cross cluster slots."""
-    deleted = 0
-    for batch in in_batches(keys):
-        pipe = client.pipeline(transaction=False)
-        for key in batch:
-            pipe.unlink(key)
-        deleted += sum(pipe.execute())
-    return deleted
+    return per_key(client, "UNLINK", keys)
 
 
 def seal(client: redis.Redis, ns: Namespace, version: str, info: dict[str, object]) -> None:
@@ -180,10 +176,6 @@ def expire_version(client: redis.Redis, ns: Namespace, version: str, seconds: in
     """TTL on every key, meta last so it outlives them; marked so it is done once and never
     published again."""
     client.hdel(ns.sealed, version)
-    for batch in in_batches(version_keys(client, ns, version)):
-        pipe = client.pipeline(transaction=False)
-        for key in batch:
-            pipe.expire(key, seconds)
-        pipe.execute()
+    per_key(client, "EXPIRE", version_keys(client, ns, version), seconds)
     client.hset(ns.meta(version), "expiring", str(seconds))
     client.expire(ns.meta(version), seconds)
