@@ -1,23 +1,27 @@
-"""Summary layer: warehouse → `analytics` tables, written by analysts as SQL files in `models/`."""
+"""Summary layer: warehouse `raw` → `analytics` tables, a dbt project in `dbt_project/`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import DailyPartitionsDefinition, Definitions
+from dagster import AssetsDefinition, DailyPartitionsDefinition
 
-from data_platform.assets.partitions import on_calendar
-from data_platform.assets.summary.experiment_exposures import experiment_exposures
-from data_platform.assets.summary.model_assets import build_model_assets, models_folder
-from data_platform.assets.summary.model_file import load_models
-
-
-def summary_definitions(partitions: DailyPartitionsDefinition, models_dir: Path | None = None) -> Definitions:
-    """The `analytics` assets: one per `models/*.sql` file, plus the experiment exposures table."""
-    models, errors = load_models(models_dir or models_folder())
-    return Definitions(
-        assets=[*on_calendar(partitions, [experiment_exposures]), *build_model_assets(models, errors, partitions)]
-    )
+from data_platform.assets.summary.broken import build_broken_assets
+from data_platform.assets.summary.dbt_assets import build_dbt_assets
+from data_platform.assets.summary.project import PROJECT_DIR, ParseFailure, prepare_manifest
+from data_platform.assets.summary.vetting import vet_manifest
 
 
-__all__ = ["summary_definitions"]
+def build_summary_assets(
+    partitions: DailyPartitionsDefinition, project_dir: Path = PROJECT_DIR
+) -> list[AssetsDefinition]:
+    """One asset per dbt model (tests as checks); a project that does not parse becomes
+    failing placeholders naming dbt's error, and a model that cannot be an asset its own."""
+    manifest = prepare_manifest(project_dir)
+    if isinstance(manifest, ParseFailure):
+        return build_broken_assets(manifest.message, project_dir=project_dir)
+    vetted, problems = vet_manifest(manifest)
+    return [*build_dbt_assets(vetted, partitions, project_dir), *build_broken_assets(problems=problems)]
+
+
+__all__ = ["build_summary_assets"]

@@ -1,46 +1,55 @@
-"""Checks fail, and block downstream assets, when the warehouse holds bad data."""
+"""dbt tests are blocking checks: they fail, name the offending rows, and stop downstream assets."""
 
 from __future__ import annotations
 
-from dagster import AssetKey, asset, materialize
+from dagster import AssetKey, AssetSelection, asset, materialize
 
-from data_platform.assets.summary import summary_definitions
+from data_platform.assets.summary import build_summary_assets
 
 
-def failed_checks(result) -> set[str]:
-    return {c.check_name for c in result.get_asset_check_evaluations() if not c.passed}
+def failed_checks(result) -> dict[str, dict]:
+    return {c.check_name: c.metadata for c in result.get_asset_check_evaluations() if not c.passed}
+
+
+def materialized(result) -> set[str]:
+    return {e.event_specific_data.materialization.asset_key.path[-1] for e in result.get_asset_materialization_events()}
 
 
 def run_with_downstream(partitions, warehouse, name: str):
-    """Materialize a model and an asset that reads it; return the result and whether the reader ran."""
-    model = next(a for a in summary_definitions(partitions).assets if a.key == AssetKey(["analytics", name]))
+    """Materialize orders_usd, a model and an asset that reads it; return the result and whether the reader ran."""
+    assets = build_summary_assets(partitions)
     ran = []
 
-    @asset(key=["serving", name], deps=[model.key], partitions_def=partitions)
+    @asset(key=["serving", name], deps=[AssetKey(["analytics", name])], partitions_def=partitions)
     def reader() -> None:
         ran.append(True)
 
+    keys = [AssetKey(["analytics", "orders_usd"]), AssetKey(["analytics", name]), reader.key]
     result = materialize(
-        [model, reader], resources={"warehouse": warehouse}, partition_key="2026-01-10", raise_on_error=False
-    )
+        [*assets, reader], selection=AssetSelection.assets(*keys), resources={"warehouse": warehouse},
+        partition_key="2026-01-10", raise_on_error=False,
+    )  # fmt: skip
     return result, bool(ran)
 
 
 def test_good_day_passes_and_flows_downstream(partitions, warehouse):
     result, reader_ran = run_with_downstream(partitions, warehouse, "daily_revenue")
-    assert result.success and failed_checks(result) == set() and reader_ran
+    assert result.success and failed_checks(result) == {} and reader_ran
 
 
-def test_order_without_rate_fails_reconciliation_and_blocks(partitions, warehouse, fetch):
-    # An EUR order has no exchange rate: the model cannot convert it, the raw layer still counts it.
+def test_order_without_rate_fails_naming_the_order_and_blocks(partitions, warehouse, fetch):
+    # An EUR order has no exchange rate: the one USD conversion cannot convert it.
     fetch("INSERT INTO raw.orders VALUES (90, 9, NULL, 5.00, 'EUR', 'paid',"
           " '2026-01-10 16:00+00', '2026-01-10 16:00+00', NULL) RETURNING order_id")  # fmt: skip
     try:
         result, reader_ran = run_with_downstream(partitions, warehouse, "daily_revenue")
     finally:
         fetch("DELETE FROM raw.orders WHERE order_id = 90 RETURNING order_id")
-    assert failed_checks(result) == {"gross_matches_raw_orders"}
-    assert not reader_ran
+    failed = failed_checks(result)
+    assert set(failed) == {"orders_usd_every_order_has_a_rate"}
+    assert "order_id=90, currency=EUR" in failed["orders_usd_every_order_has_a_rate"]["failing_rows"].text
+    # dbt skips what is built on the failed test, and Dagster runs nothing downstream.
+    assert materialized(result) == {"orders_usd"} and not reader_ran
 
 
 def test_orders_of_other_users_break_the_funnel(partitions, warehouse, fetch):
@@ -52,7 +61,8 @@ def test_orders_of_other_users_break_the_funnel(partitions, warehouse, fetch):
         result, reader_ran = run_with_downstream(partitions, warehouse, "channel_summary")
     finally:
         fetch("DELETE FROM raw.orders WHERE order_id IN (91, 92, 93) RETURNING order_id")
-    assert failed_checks(result) == {"funnel_order"}
+    assert set(failed_checks(result)) == {"funnel_order"}
+    assert "channel=email" in failed_checks(result)["funnel_order"]["failing_rows"].text
     assert not reader_ran
     result, reader_ran = run_with_downstream(partitions, warehouse, "channel_summary")
-    assert failed_checks(result) == set() and reader_ran
+    assert failed_checks(result) == {} and reader_ran

@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from dagster import AssetKey, materialize
+from scipy.stats import chisquare, norm
+from dagster import AssetKey, AssetSelection, materialize
 
-from data_platform.assets.summary import summary_definitions
+from data_platform.assets.summary import build_summary_assets
 
 RANGE = {"dagster/asset_partition_range_start": "2026-01-10", "dagster/asset_partition_range_end": "2026-01-12"}
 D10, D11, D12 = date(2026, 1, 10), date(2026, 1, 11), date(2026, 1, 12)
@@ -17,15 +18,19 @@ D10, D11, D12 = date(2026, 1, 10), date(2026, 1, 11), date(2026, 1, 12)
 
 @pytest.fixture(scope="module")
 def assets(partitions):
-    return {a.key: a for a in summary_definitions(partitions).assets}
+    return build_summary_assets(partitions)
 
 
 def run(assets, warehouse, names, **kwargs):
-    selected = [assets[AssetKey(["analytics", n])] for n in names]
-    result = materialize(selected, resources={"warehouse": warehouse}, **kwargs)
+    """Materialize the named models (dbt build: each model, then its tests) and check every test passed."""
+    keys = [AssetKey(["analytics", n]) for n in names]
+    result = materialize(assets, selection=AssetSelection.assets(*keys), resources={"warehouse": warehouse}, **kwargs)
     assert result.success
+    assert {m.asset_key for m in result.get_asset_materialization_events() and
+            [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]} == set(keys)
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == sum(len(list(a.check_specs)) for a in selected)
+    expected = {spec.key for a in assets for spec in a.check_specs if spec.asset_key in keys}
+    assert {c.asset_check_key for c in checks} == expected
     assert all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
     return result
 
@@ -58,7 +63,7 @@ def channel_rows(fetch):
 
 
 def test_range_then_single_day_rerun(assets, warehouse, fetch):
-    run(assets, warehouse, ["channel_summary", "daily_revenue"], tags=RANGE)
+    run(assets, warehouse, ["orders_usd", "channel_summary", "daily_revenue"], tags=RANGE)
     assert channel_rows(fetch) == CHANNEL_SUMMARY
     assert fetch("SELECT * FROM analytics.daily_revenue ORDER BY order_date") == DAILY_REVENUE
 
@@ -81,21 +86,43 @@ def p_value(x_t: int, n_t: int, x_c: int, n_c: int) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
+def difference_interval(x_t: int, n_t: int, x_c: int, n_c: int) -> tuple[float, float, float]:
+    p_t, p_c = x_t / n_t, x_c / n_c
+    error = math.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
+    return p_t - p_c, p_t - p_c - norm.ppf(0.975) * error, p_t - p_c + norm.ppf(0.975) * error
+
+
+def sample_ratio(*users: int) -> tuple[float, float]:
+    """Chi-square statistic and p-value of the users per variant against an equal split."""
+    statistic, p = chisquare(users)
+    return float(statistic), float(p)
+
+
 def test_ab_test_results(assets, warehouse, fetch):
-    run(assets, warehouse, ["experiment_exposures"], tags=RANGE)
+    # A paid order of user 6 placed before their first exposure (day 10, 09:00) converts nobody.
+    # (The last test of the module: the order stays in this module's database.)
+    fetch("INSERT INTO raw.orders VALUES (95, 6, NULL, 3.00, 'USD', 'paid', '2026-01-10 08:00+00',"
+          " '2026-01-10 08:00+00', NULL) RETURNING order_id")  # fmt: skip
+    run(assets, warehouse, ["orders_usd", "experiment_exposures"], tags=RANGE)
     for _ in range(2):  # a full refresh twice gives the same table
         run(assets, warehouse, ["ab_test_results"])
     rows = fetch(
-        "SELECT experiment_id, variant, users, converters, conversion_rate, lift_vs_control, p_value"
+        "SELECT experiment_id, variant, users, converters, conversion_rate, lift_vs_control, p_value,"
+        " difference_vs_control, difference_ci_low, difference_ci_high, srm_chi_square, srm_p_value"
         " FROM analytics.ab_test_results ORDER BY 1, 2"
     )
     # checkout: control = users 1, 5, 7 (7's first event has no experiments); treatment = 2, 3, 6, 8
-    # (6 saw treatment first, control later). Converters: 1, 5 (refund counts) | 2 (order 4 deleted,
-    # order 7 not), 3, 8. Banner: control = 6 (no order), treatment = 2.
+    # (6 saw treatment first, control later). Converters (a paid, non-deleted order at or after the
+    # exposure): 1 | 2 (order 4 deleted, order 7 not), 3, 8; not 5 (refunded) nor 6 (paid before).
+    # Banner: control = 6 (no order), treatment = 2.
+    checkout_srm, banner_srm = sample_ratio(3, 4), sample_ratio(1, 1)
+    none3 = (None, None, None)
     expected = [
-        ("checkout_button", "control", 3, 2, 2 / 3, None, None),
-        ("checkout_button", "treatment", 4, 3, 0.75, 0.75 / (2 / 3) - 1, p_value(3, 4, 2, 3)),
-        ("free_shipping_banner", "control", 1, 0, 0.0, None, None),
-        ("free_shipping_banner", "treatment", 1, 1, 1.0, None, p_value(1, 1, 0, 1)),  # control rate 0: no lift
-    ]
+        ("checkout_button", "control", 3, 1, 1 / 3, None, None, *none3, *checkout_srm),
+        ("checkout_button", "treatment", 4, 3, 0.75, 0.75 / (1 / 3) - 1, p_value(3, 4, 1, 3),
+         *difference_interval(3, 4, 1, 3), *checkout_srm),
+        ("free_shipping_banner", "control", 1, 0, 0.0, None, None, *none3, *banner_srm),
+        ("free_shipping_banner", "treatment", 1, 1, 1.0, None, p_value(1, 1, 0, 1),  # control rate 0: no lift
+         *difference_interval(1, 1, 0, 1), *banner_srm),
+    ]  # fmt: skip
     assert rows == [tuple(pytest.approx(v) if isinstance(v, float) else v for v in row) for row in expected]

@@ -1,0 +1,51 @@
+"""The dbt profile's connection, derived from the warehouse URL the rest of the platform uses.
+
+`profiles.yml` reads these variables with `env_var()`: `PLATFORM_DBT_TARGET` picks the
+output (`local` = dbt-postgres for `postgresql://`, `prod` = dbt-redshift for
+`redshift://`). The password travels as `DBT_ENV_SECRET_…`, which dbt scrubs from its logs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from data_platform.resources.warehouse.resource import dialect_of
+from data_platform.resources.warehouse.sql import REDSHIFT
+
+PASSWORD = "DBT_ENV_SECRET_WAREHOUSE_PASSWORD"
+
+
+def profile_env(url: str) -> dict[str, str]:
+    """The variables `profiles.yml` reads, for a `postgresql://` or `redshift://` URL."""
+    parts, redshift = urlsplit(url), dialect_of(url) == REDSHIFT
+    query = parse_qs(parts.query)
+    # libpq URLs may put the host (a unix socket directory) in the query string.
+    host = query.get("host", [parts.hostname or "localhost"])[0]
+    return {
+        "PLATFORM_DBT_TARGET": "prod" if redshift else "local",
+        "PLATFORM_DBT_HOST": unquote(host),
+        "PLATFORM_DBT_PORT": str(parts.port or query.get("port", ["5439" if redshift else "5432"])[0]),
+        "PLATFORM_DBT_USER": unquote(parts.username or query.get("user", ["postgres"])[0]),
+        "PLATFORM_DBT_DBNAME": unquote(parts.path.lstrip("/") or query.get("dbname", ["warehouse"])[0]),
+        PASSWORD: unquote(parts.password or query.get("password", [""])[0]),
+        # CAST(ts AS DATE) must give the UTC day in every session dbt opens (tests included).
+        "PGTZ": "UTC",
+    }
+
+
+@contextmanager
+def dbt_environment(url: str) -> Iterator[None]:
+    """Set the profile's variables while a dbt process starts (it copies the environment)."""
+    saved = {name: os.environ.get(name) for name in profile_env(url)}
+    os.environ.update(profile_env(url))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,59 @@
+{{ config(
+    materialized="incremental",
+    incremental_strategy="delete_insert_window",
+    meta={"partition_column": "event_date", "reads_ahead": {"orders_usd": 1}},
+) }}
+-- reads_ahead: a session starting before midnight buys after it, so day D also reads the
+-- orders of D+1, and Dagster rebuilds D when orders_usd D+1 changes.
+WITH window_sessions AS (
+    -- every session with an event in the window; its earlier events still decide its start
+    SELECT DISTINCT session_id FROM {{ source("raw", "events") }} WHERE {{ in_window("ts") }}
+),
+ranked AS (
+    SELECT
+        e.session_id,
+        e.user_id,
+        e.channel,
+        e.ts,
+        ROW_NUMBER() OVER (PARTITION BY e.session_id ORDER BY e.ts, e.event_id) AS event_rank
+    FROM {{ source("raw", "events") }} AS e
+    JOIN window_sessions AS w ON w.session_id = e.session_id
+    WHERE e.ts < {{ window_end() }}
+),
+sessions AS (
+    SELECT session_id, user_id, channel, CAST(ts AS DATE) AS event_date
+    FROM ranked
+    WHERE event_rank = 1 AND ts >= {{ window_start() }}
+),
+session_orders AS (
+    SELECT o.session_id, o.user_id, o.status, o.amount_usd
+    FROM {{ ref("orders_usd") }} AS o
+    JOIN sessions AS s ON s.session_id = o.session_id
+    WHERE o.deleted_at IS NULL
+),
+totals AS (
+    SELECT
+        s.event_date,
+        s.channel,
+        CAST(COUNT(DISTINCT s.session_id) AS BIGINT) AS sessions,
+        CAST(COUNT(DISTINCT s.user_id) AS BIGINT) AS unique_users,
+        CAST(COUNT(DISTINCT o.user_id) AS BIGINT) AS paid_users,
+        CAST(ROUND(COALESCE(SUM(o.amount_usd), 0), 2) AS DECIMAL(18, 2)) AS gross_revenue_usd,
+        CAST(ROUND(COALESCE(SUM(CASE WHEN o.status = 'paid' THEN o.amount_usd END), 0), 2) AS DECIMAL(18, 2))
+            AS net_revenue_usd
+    FROM sessions AS s
+    LEFT JOIN session_orders AS o ON o.session_id = s.session_id
+    GROUP BY s.event_date, s.channel
+)
+SELECT
+    event_date,
+    channel,
+    sessions,
+    unique_users,
+    paid_users,
+    CASE WHEN unique_users = 0 THEN NULL
+         ELSE CAST(paid_users AS DOUBLE PRECISION) / CAST(unique_users AS DOUBLE PRECISION)
+    END AS conversion_rate,
+    gross_revenue_usd,
+    net_revenue_usd
+FROM totals
