@@ -9,7 +9,7 @@ from dagster import AssetsDefinition, DailyPartitionsDefinition
 from data_platform.assets.summary.broken import build_broken_assets
 from data_platform.assets.summary.dbt_assets import build_dbt_assets
 from data_platform.assets.summary.project import PROJECT_DIR, ParseFailure, prepare_manifest
-from data_platform.assets.summary.vetting import vet_manifest
+from data_platform.assets.summary.vetting import ignored_files, vet_manifest
 
 
 def build_summary_assets(
@@ -21,6 +21,7 @@ def build_summary_assets(
     if isinstance(manifest, ParseFailure):
         return build_broken_assets(manifest.message, project_dir=project_dir)
     vetted, problems = vet_manifest(manifest)
+    problems += ignored_files(project_dir)
     return [*build_dbt_assets(vetted, partitions, project_dir), *build_broken_assets(problems=problems)]
 
 

@@ -34,7 +34,6 @@ def placeholder(name: str, path: str, message: str) -> AssetsDefinition:
 
     @asset(
         key=[SCHEMA, asset_name(name)],
-        name=f"broken_{asset_name(name)}",
         group_name=GROUP,
         owners=[DEFAULT_OWNER],
         kinds={"dbt", "sql"},

@@ -47,7 +47,7 @@ class SummaryDbt(DbtCliResource):
 
 def window_vars(context: AssetExecutionContext) -> dict[str, str]:
     """The run's UTC window as dbt vars (`end` exclusive); empty for unpartitioned runs."""
-    if not context.has_partition_key_range:
+    if not (context.has_partition_key or context.has_partition_key_range):
         return {}
     window = context.partition_time_window
     return {"start": f"{window.start:%Y-%m-%d}", "end": f"{window.end:%Y-%m-%d}"}

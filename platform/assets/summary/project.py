@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).parent / "dbt_project"
 SOURCE_FOLDERS = ("models", "macros", "tests", "seeds")
+MODEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def dbt_executable() -> str:
@@ -52,8 +55,23 @@ class ParseFailure:
     message: str
 
 
+def unloadable_files(project_dir: Path) -> list[Path]:
+    """Model files whose name dbt refuses (spaces) or Dagster cannot use as a key (`;`, `-`…)."""
+    return [p for p in sorted((project_dir / "models").rglob("*.sql")) if not MODEL_NAME.match(p.stem)]
+
+
+def write_dbtignore(project_dir: Path) -> list[Path]:
+    """Keep unloadable model files out of every dbt parse, so they cannot break the others."""
+    bad = unloadable_files(project_dir)
+    escaped = [re.sub(r"([\\*?\[\]!# ])", r"\\\1", str(p.relative_to(project_dir))) for p in bad]
+    text = "# Generated when definitions load: model files whose name cannot be a model.\n"
+    (project_dir / ".dbtignore").write_text(text + "".join(f"/{line}\n" for line in escaped))
+    return bad
+
+
 def prepare_manifest(project_dir: Path = PROJECT_DIR) -> Path | ParseFailure:
     """The manifest path, parsing the project first if any file changed since the last parse."""
+    write_dbtignore(project_dir)
     target = project_dir / "target"
     manifest, stamp, digest = target / "manifest.json", target / "manifest.sha256", fingerprint(project_dir)
     if manifest.exists() and stamp.exists() and stamp.read_text() == digest:
@@ -83,7 +101,7 @@ def error_text(output: str) -> str:
         except (ValueError, AttributeError):
             continue
         if info.get("level") == "error" and info.get("msg"):
-            errors.append(info["msg"].strip())
+            errors.append(ANSI.sub("", info["msg"]).strip())
     return "\n".join(errors) or output.strip()[-2000:] or "dbt parse failed without output"
 
 

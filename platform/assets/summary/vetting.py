@@ -9,15 +9,13 @@ placeholder that names the file and the problem; every other model loads as usua
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from data_platform.assets.summary.project import MODEL_NAME, unloadable_files
 from data_platform.assets.summary.translator import reads_ahead
-
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ class ModelProblem:
 
 def problem_of(node: Mapping[str, Any]) -> str | None:
     """Why a model cannot be an asset, or None."""
-    if not NAME.match(node["name"]):
+    if not MODEL_NAME.match(node["name"]):
         return f"model name {node['name']!r} is not an identifier: use letters, digits and _"
     meta = (node.get("config") or {}).get("meta") or {}
     if node["config"].get("materialized") == "incremental" and not meta.get("partition_column"):
@@ -39,6 +37,14 @@ def problem_of(node: Mapping[str, Any]) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
+
+
+def ignored_files(project_dir: Path) -> list[ModelProblem]:
+    """Model files kept out of the parse (see `project.write_dbtignore`), as problems."""
+    return [
+        ModelProblem(p.stem, str(p.relative_to(project_dir)), "the file name is not an identifier: use letters, digits and _")
+        for p in unloadable_files(project_dir)
+    ]
 
 
 def vet_manifest(path: Path) -> tuple[dict, list[ModelProblem]]:

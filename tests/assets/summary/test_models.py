@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from scipy.stats import chisquare, norm
 from dagster import AssetKey, AssetSelection, materialize
+from scipy.stats import chisquare, norm
 
 from data_platform.assets.summary import build_summary_assets
 

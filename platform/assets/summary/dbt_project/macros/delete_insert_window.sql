@@ -54,11 +54,18 @@
 
 {#-
   The first run of an incremental model (or a full refresh) creates the table from the
-  model's rows directly, without the strategy above: check its window here (a post-hook,
-  still inside the transaction, so a refused table is never committed).
+  model's rows directly, without the strategy above: its window is checked in a post-hook,
+  still inside the transaction, so a refused table is never committed. Whether the table
+  is new is noted by the pre-hook, before the model runs (the post-hook would see it).
 -#}
+{% macro note_new_table() %}
+  {%- if execute -%}
+    {%- do model.update({"window_check_whole_table": not is_incremental()}) -%}
+  {%- endif -%}
+{% endmacro %}
+
 {% macro assert_new_table_in_window() %}
-  {%- if execute and model.config.materialized == "incremental" and not is_incremental() -%}
+  {%- if execute and model.config.materialized == "incremental" and model.get("window_check_whole_table") -%}
     {%- do assert_rows_in_window(this, partition_column()) -%}
   {%- endif -%}
 {% endmacro %}
