@@ -15,7 +15,7 @@ import psycopg
 import pytest
 import redis
 from harness import SimulatedPlatform, landing_events
-from scipy.stats import norm
+from scipy.stats import chisquare, norm
 
 from data_platform.simulator.rates import rates_for
 
@@ -92,14 +92,15 @@ def test_daily_revenue(simulated_platform: SimulatedPlatform, sources) -> None:
 
 def test_ab_test_results(simulated_platform: SimulatedPlatform, sources) -> None:
     events, orders = sources["events"], sources["orders"]
-    buyers = set(orders["user_id"])
     exposures = [
-        (experiment, variant, user)
-        for user, experiments in zip(events["user_id"], events["experiments"], strict=True)
+        (experiment, variant, user, ts)
+        for user, ts, experiments in zip(events["user_id"], events["ts"], events["experiments"], strict=True)
         for experiment, variant in experiments.items()
-    ]
-    first = pd.DataFrame(exposures, columns=["experiment_id", "variant", "user_id"]).drop_duplicates(["experiment_id", "user_id"])
-    first["converter"] = first["user_id"].isin(buyers)
+    ]  # events are sorted by (ts, event_id): the first row per experiment and user is the exposure
+    first = pd.DataFrame(exposures, columns=["experiment_id", "variant", "user_id", "exposed_at"]).drop_duplicates(["experiment_id", "user_id"])
+    paid = orders[orders["status"] == "paid"].groupby("user_id")["created_at"].max()
+    # a converter has a paid, non-deleted order at or after the exposure (the latest one is enough)
+    first["converter"] = [user in paid.index and paid[user] >= exposed for user, exposed in zip(first["user_id"], first["exposed_at"], strict=True)]
     counts = first.groupby(["experiment_id", "variant"])["converter"].agg(["count", "sum"])
     actual = query(simulated_platform.warehouse_url, "SELECT * FROM analytics.ab_test_results").set_index(["experiment_id", "variant"])
     assert set(actual.index) == set(counts.index)
@@ -107,6 +108,8 @@ def test_ab_test_results(simulated_platform: SimulatedPlatform, sources) -> None
         row = actual.loc[(experiment, variant)]
         assert (row["users"], row["converters"]) == (users, converters)
         assert row["conversion_rate"] == pytest.approx(converters / users)
+        statistic, p = chisquare(counts.loc[experiment]["count"].to_numpy())
+        assert (row["srm_chi_square"], row["srm_p_value"]) == (pytest.approx(statistic), pytest.approx(p))
         if variant == "control":
             assert row["lift_vs_control"] is None or math.isnan(row["lift_vs_control"])
             assert row["p_value"] is None or math.isnan(row["p_value"])
@@ -117,6 +120,10 @@ def test_ab_test_results(simulated_platform: SimulatedPlatform, sources) -> None
         z = (converters / users - c_conv / c_users) / math.sqrt(pooled * (1 - pooled) * (1 / users + 1 / c_users))
         assert row["lift_vs_control"] == pytest.approx(lift)
         assert row["p_value"] == pytest.approx(2 * norm.sf(abs(z)))
+        rate, c_rate = converters / users, c_conv / c_users
+        half = norm.ppf(0.975) * math.sqrt(rate * (1 - rate) / users + c_rate * (1 - c_rate) / c_users)
+        assert row["difference_vs_control"] == pytest.approx(rate - c_rate)
+        assert (row["difference_ci_low"], row["difference_ci_high"]) == (pytest.approx(rate - c_rate - half), pytest.approx(rate - c_rate + half))
 
 
 def test_user_features_in_redis(simulated_platform: SimulatedPlatform, sources) -> None:
