@@ -29,6 +29,7 @@ DAY = (TODAY - timedelta(days=2)).isoformat()
 NEXT_DAY = (TODAY - timedelta(days=1)).isoformat()  # the newest partition
 ORDERS, RATES, EVENTS = AssetKey(["raw", "orders"]), AssetKey(["raw", "exchange_rates"]), AssetKey(["raw", "events"])
 DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), AssetKey(["analytics", "channel_summary"])
+ORDERS_USD = AssetKey(["analytics", "orders_usd"])  # the one USD conversion both summaries read
 
 
 def platform_defs() -> Definitions:
@@ -51,6 +52,9 @@ class Ticks:
     def tick(self) -> dict[AssetKey, set[str | None]]:
         result = evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=self.cursor)
         self.cursor = result.cursor
+        # The requested orders_usd runs happen (the summaries' own runs are landed by the tests).
+        for partition in result.get_requested_partitions(ORDERS_USD):
+            self.land(ORDERS_USD, partition)
         keys = (DAILY_REVENUE, CHANNEL_SUMMARY)
         return {key: set(result.get_requested_partitions(key)) for key in keys}
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
-    BackfillPolicy,
     DailyPartitionsDefinition,
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 from packaging.version import Version
 
+from data_platform.assets import conventions
 from data_platform.assets.summary.dbt_env import dbt_environment
 from data_platform.assets.summary.failing_rows import with_failing_rows
 from data_platform.assets.summary.project import PROJECT_DIR, dbt_executable
@@ -75,7 +75,7 @@ def build_dbt_assets(
         select=PARTITIONED,
         name="summary_dbt_daily",
         partitions_def=partitions,
-        backfill_policy=BackfillPolicy.single_run(),
+        backfill_policy=conventions.BACKFILL,
         dagster_dbt_translator=translator,
     )
     def summary_dbt_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:

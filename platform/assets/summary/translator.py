@@ -15,10 +15,12 @@ from typing import Any
 from dagster import AssetKey, AssetSpec, PartitionMapping, TimeWindowPartitionMapping
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from data_platform.assets import conventions
+
 SCHEMA = "analytics"
-GROUP = "summary"
+GROUP = conventions.SUMMARY
 DEFAULT_OWNER = "team:analytics"
-KINDS = {"dbt", "sql", "postgres", "redshift"}
+KINDS = {"dbt", *conventions.SQL_KINDS}
 MAX_READS_AHEAD_DAYS = 7
 
 
