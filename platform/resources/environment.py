@@ -58,4 +58,8 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         # Lake models run in Athena in production, in DuckDB over the files elsewhere.
         "lake_sql": LakeSqlResource(lake=lake, engine="athena" if settings.env == PROD else "duckdb"),
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        # The summary layer (dbt) runs as the transformer role where one is configured.
+        "transform_warehouse": WarehouseResource(url=EnvVar("PLATFORM_WAREHOUSE_TRANSFORM_URL"))
+        if settings.warehouse_transform_url
+        else warehouse,
     }

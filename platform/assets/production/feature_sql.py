@@ -4,7 +4,8 @@ Features of user U as of day D (windows are half-open and end at D+1 00:00 UTC):
 - `sessions_7d`: sessions whose start (earliest event) falls in the 7 days ending D and
   whose earliest event is U's;
 - `orders_30d`: U's orders created in the 30 days ending D with `deleted_at` null;
-- `revenue_30d_usd`: the `paid` ones among those, in USD at their `created_at` date's rate;
+- `revenue_30d_usd`: the `paid` ones among those, in USD from `analytics.orders_usd` (the one
+  conversion the summaries use too: the rate of the order's `created_at` date);
 - `last_seen_at`: U's latest event up to D; `channel`: U's signup channel (`raw.users`).
 Only users with an event up to D get features. Window bounds are bound parameters.
 """
@@ -20,8 +21,8 @@ from psycopg import sql
 from data_platform.resources.warehouse.sql import TableRef
 
 FIELDS = ("sessions_7d", "orders_30d", "revenue_30d_usd", "last_seen_at", "channel")
-EVENTS, ORDERS = TableRef("raw", "events"), TableRef("raw", "orders")
-USERS, RATES = TableRef("raw", "users"), TableRef("raw", "exchange_rates")
+EVENTS, ORDERS_USD = TableRef("raw", "events"), TableRef("analytics", "orders_usd")
+USERS = TableRef("raw", "users")
 FETCH_ROWS = 20_000
 
 QUERY = sql.SQL("""
@@ -39,9 +40,8 @@ WITH seen AS (
   WHERE rn = 1 AND ts >= %(start_7d)s GROUP BY user_id
 ), orders AS (
   SELECT o.user_id, COUNT(*) AS orders_30d,
-         SUM(CASE WHEN o.status = 'paid' THEN o.amount * x.usd_per_unit ELSE 0 END) AS revenue
-  FROM {orders} o
-  LEFT JOIN {rates} x ON x.currency = o.currency AND x.rate_date = CAST(o.created_at AS DATE)
+         SUM(CASE WHEN o.status = 'paid' THEN o.amount_usd ELSE 0 END) AS revenue
+  FROM {orders_usd} o
   WHERE o.deleted_at IS NULL AND o.created_at >= %(start_30d)s AND o.created_at < %(end)s
   GROUP BY o.user_id
 )
@@ -55,7 +55,7 @@ FROM seen s
 LEFT JOIN sessions n ON n.user_id = s.user_id
 LEFT JOIN orders o ON o.user_id = s.user_id
 LEFT JOIN {users} u ON u.user_id = s.user_id
-""").format(events=EVENTS.ident, orders=ORDERS.ident, rates=RATES.ident, users=USERS.ident)
+""").format(events=EVENTS.ident, orders_usd=ORDERS_USD.ident, users=USERS.ident)
 
 COUNT_USERS = sql.SQL("SELECT COUNT(DISTINCT user_id) FROM {} WHERE ts < %(end)s").format(
     EVENTS.ident

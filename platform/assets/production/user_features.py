@@ -27,7 +27,7 @@ from data_platform.resources.redis.store import RedisResource
 from data_platform.resources.warehouse.resource import WarehouseResource
 
 MATCHES_WAREHOUSE = "version_matches_warehouse"
-RAW_DEPS = [["raw", "events"], ["raw", "orders"], ["raw", "users"], ["raw", "exchange_rates"]]
+RAW_DEPS = [["raw", "events"], ["analytics", "orders_usd"], ["raw", "users"]]
 DAY_COLUMN = "as_of"
 SCHEMA = pa.schema([
     (DAY_COLUMN, pa.date32()), ("user_id", pa.int64()), ("sessions_7d", pa.int64()),

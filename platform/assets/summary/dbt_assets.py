@@ -78,9 +78,9 @@ def build_dbt_assets(
         backfill_policy=conventions.BACKFILL,
         dagster_dbt_translator=translator,
     )
-    def summary_dbt_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+    def summary_dbt_daily(context: AssetExecutionContext, transform_warehouse: WarehouseResource) -> Iterator[object]:
         """The daily-partitioned dbt models: each run replaces its window of days."""
-        yield from run_build(context, warehouse, project_dir)
+        yield from run_build(context, transform_warehouse, project_dir)
 
     @dbt_assets(
         manifest=manifest,
@@ -88,8 +88,8 @@ def build_dbt_assets(
         name="summary_dbt_full",
         dagster_dbt_translator=translator,
     )
-    def summary_dbt_full(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+    def summary_dbt_full(context: AssetExecutionContext, transform_warehouse: WarehouseResource) -> Iterator[object]:
         """The full-refresh dbt models: rebuilt beside the table, then swapped in."""
-        yield from run_build(context, warehouse, project_dir)
+        yield from run_build(context, transform_warehouse, project_dir)
 
     return [summary_dbt_daily, summary_dbt_full]

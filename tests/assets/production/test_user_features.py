@@ -5,21 +5,34 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import redis
-from dagster import DailyPartitionsDefinition, materialize
+from dagster import AssetKey, AssetSelection, DailyPartitionsDefinition, materialize
 from production_rows import EVENTS, ORDERS, RATES, USERS
 
 from data_platform.assets.partitions import on_calendar
 from data_platform.assets.production import rollback_user_features, rollback_user_features_job
 from data_platform.assets.production.checks import pointer_names_complete_version
 from data_platform.assets.production.user_features import user_features
+from data_platform.assets.summary import build_summary_assets
 from data_platform.local.processes import free_port
 from data_platform.resources.redis import versions as rv
 from data_platform.resources.redis.pointers import read_current, read_version
 from data_platform.resources.redis.store import RedisResource, RedisUnavailableError
+from data_platform.resources.warehouse.resource import WarehouseResource
 
 PARTITIONS = DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
 [ASSET] = on_calendar(PARTITIONS, [user_features])
 NS = rv.Namespace("user_features")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def orders_usd(warehouse_url: str) -> None:
+    """The features read orders in USD from the summary layer's `analytics.orders_usd` (dbt)."""
+    result = materialize(
+        build_summary_assets(PARTITIONS), selection=AssetSelection.assets(AssetKey(["analytics", "orders_usd"])),
+        resources={"transform_warehouse": WarehouseResource(url=warehouse_url)},
+        tags={"dagster/asset_partition_range_start": "2026-01-01", "dagster/asset_partition_range_end": "2026-02-01"},
+    )  # fmt: skip
+    assert result.success
 
 
 def expected_features(day: date) -> dict[int, dict[str, str]]:

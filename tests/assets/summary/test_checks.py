@@ -26,7 +26,7 @@ def run_with_downstream(partitions, warehouse, name: str):
 
     keys = [AssetKey(["analytics", "orders_usd"]), AssetKey(["analytics", name]), reader.key]
     result = materialize(
-        [*assets, reader], selection=AssetSelection.assets(*keys), resources={"warehouse": warehouse},
+        [*assets, reader], selection=AssetSelection.assets(*keys), resources={"transform_warehouse": warehouse},
         partition_key="2026-01-10", raise_on_error=False,
     )  # fmt: skip
     return result, bool(ran)

@@ -14,7 +14,7 @@ from data_platform.assets.summary.project import PROJECT_DIR
 from data_platform.resources.warehouse.resource import WarehouseResource
 
 # Resources are only described here: loading definitions opens no connection.
-UNUSED = {"warehouse": WarehouseResource(url="postgresql://analyst@localhost/unused")}
+UNUSED = {"transform_warehouse": WarehouseResource(url="postgresql://analyst@localhost/unused")}
 RANGE = {"dagster/asset_partition_range_start": "2026-01-10", "dagster/asset_partition_range_end": "2026-01-12"}
 NEW_MODEL = """\
 {{ config(materialized="incremental", incremental_strategy="delete_insert_window",
@@ -109,7 +109,7 @@ def test_new_model_runs_beside_a_broken_one_that_fails_alone(project: Path, part
 
     keys = [AssetKey(["analytics", n]) for n in ("events_by_type", "broken_report", "orders_usd", "daily_revenue")]
     result = materialize(assets, selection=AssetSelection.assets(*keys), tags=RANGE, raise_on_error=False,
-                         resources={"warehouse": WarehouseResource(url=warehouse_url)})  # fmt: skip
+                         resources={"transform_warehouse": WarehouseResource(url=warehouse_url)})  # fmt: skip
     assert not result.success
     # dbt's own message, naming the model's file; every other model was built.
     assert "broken_report" in failure_text(result) and "syntax error" in failure_text(result)
@@ -124,7 +124,7 @@ def test_rows_outside_the_window_are_refused(project: Path, partitions, warehous
     assets = build_summary_assets(partitions, project)
     result = materialize(assets, selection=AssetSelection.assets(AssetKey(["analytics", "leaky"])),
                          partition_key="2026-01-11", raise_on_error=False,
-                         resources={"warehouse": WarehouseResource(url=warehouse_url)})  # fmt: skip
+                         resources={"transform_warehouse": WarehouseResource(url=warehouse_url)})  # fmt: skip
     assert not result.success
     assert "rows of models/leaky.sql fall outside [2026-01-11, 2026-01-12)" in failure_text(result)
     # the check runs inside the model's transaction: nothing of the failed write remains

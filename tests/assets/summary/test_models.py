@@ -24,7 +24,7 @@ def assets(partitions):
 def run(assets, warehouse, names, **kwargs):
     """Materialize the named models (dbt build: each model, then its tests) and check every test passed."""
     keys = [AssetKey(["analytics", n]) for n in names]
-    result = materialize(assets, selection=AssetSelection.assets(*keys), resources={"warehouse": warehouse}, **kwargs)
+    result = materialize(assets, selection=AssetSelection.assets(*keys), resources={"transform_warehouse": warehouse}, **kwargs)
     assert result.success
     assert {m.asset_key for m in result.get_asset_materialization_events() and
             [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]} == set(keys)

@@ -30,13 +30,28 @@
   {%- endif -%}
 {% endmacro %}
 
-{#- Two runs of overlapping windows must not interleave their deletes and inserts. -#}
+{#-
+  Writers of one table serialise: two runs of overlapping windows must not interleave their
+  deletes and inserts, and the archive must not count a day while it is rebuilt. On
+  PostgreSQL this is the warehouse engine's own lock (transaction-scoped, advisory, keyed on
+  `schema.table`), taken by every model's pre-hook; Redshift locks the table.
+-#}
+{% macro write_lock() %}
+  {{ return(adapter.dispatch("write_lock")()) }}
+{% endmacro %}
+
+{% macro default__write_lock() -%}
+  SELECT pg_advisory_xact_lock(hashtextextended('{{ this.schema }}.{{ this.identifier }}', 0))
+{%- endmacro %}
+
+{% macro redshift__write_lock() -%}{%- endmacro %}
+
 {% macro lock_for_window_write(relation) %}
   {{ return(adapter.dispatch("lock_for_window_write")(relation)) }}
 {% endmacro %}
 
 {% macro default__lock_for_window_write(relation) -%}
-  LOCK TABLE {{ relation }} IN SHARE ROW EXCLUSIVE MODE
+  {{ default__write_lock() }}
 {%- endmacro %}
 
 {% macro redshift__lock_for_window_write(relation) -%}
