@@ -53,14 +53,14 @@ def test_order_without_rate_fails_naming_the_order_and_blocks(partitions, wareho
 
 
 def test_orders_of_other_users_break_the_funnel(partitions, warehouse, fetch):
-    # Three other users' orders in user 7's session: day 10 email then has 4 paying users of 3 users.
-    for order_id in (91, 92, 93):
+    # Four other users' orders in user 7's session: day 10 email then has 4 paying users of 3 users.
+    for order_id in (91, 92, 93, 94):
         fetch("INSERT INTO raw.orders VALUES (%s, %s, 's9', 1.00, 'USD', 'paid', '2026-01-10 08:20+00',"
               " '2026-01-10 08:20+00', NULL) RETURNING order_id", (order_id, order_id))  # fmt: skip
     try:
         result, reader_ran = run_with_downstream(partitions, warehouse, "channel_summary")
     finally:
-        fetch("DELETE FROM raw.orders WHERE order_id IN (91, 92, 93) RETURNING order_id")
+        fetch("DELETE FROM raw.orders WHERE order_id IN (91, 92, 93, 94) RETURNING order_id")
     assert set(failed_checks(result)) == {"funnel_order"}
     assert "channel=email" in failed_checks(result)["funnel_order"]["failing_rows"].text
     assert not reader_ran
