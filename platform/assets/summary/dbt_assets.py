@@ -9,6 +9,7 @@ dbt; the others are built, and the step then fails with dbt's message and the fi
 
 
 import json
+import shutil
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from importlib.metadata import version
@@ -59,8 +60,13 @@ def run_build(context: AssetExecutionContext, warehouse: WarehouseResource, proj
     args = ["build", "--vars", json.dumps(window_vars(context))]
     with dbt_environment(warehouse.url):
         invocation = dbt.cli(args, context=context, raise_on_error=False)
-    events = list(invocation.stream())
-    yield from with_failing_rows(events, warehouse, Path(invocation.target_path))
+    try:
+        events = list(invocation.stream())
+        yield from with_failing_rows(events, warehouse, Path(invocation.target_path))
+    finally:
+        # Each run gets its own target folder (compiled SQL, logs): the run's events carry
+        # what matters, so the folder does not pile up on the code server.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
     if error := invocation.get_error():
         raise error
 
