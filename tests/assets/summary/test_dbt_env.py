@@ -1,0 +1,30 @@
+"""dbt's profile follows the warehouse URL the platform already uses: target, host, credentials."""
+
+from __future__ import annotations
+
+import os
+
+from data_platform.assets.summary.dbt_env import PASSWORD, dbt_environment, profile_env
+
+
+def test_redshift_url_selects_the_prod_target_with_its_credentials():
+    env = profile_env("redshift://etl:s%40cret@cluster.example.com:5439/analytics")
+    assert env["PLATFORM_DBT_TARGET"] == "prod"
+    assert (env["PLATFORM_DBT_HOST"], env["PLATFORM_DBT_PORT"]) == ("cluster.example.com", "5439")
+    assert (env["PLATFORM_DBT_USER"], env["PLATFORM_DBT_DBNAME"], env[PASSWORD]) == ("etl", "analytics", "s@cret")
+
+
+def test_local_socket_url_selects_postgres_and_the_socket_directory():
+    env = profile_env("postgresql://platform_transformer:@/warehouse?host=/tmp/stack/postgres")
+    assert env["PLATFORM_DBT_TARGET"] == "local"
+    assert (env["PLATFORM_DBT_HOST"], env["PLATFORM_DBT_PORT"]) == ("/tmp/stack/postgres", "5432")
+    assert (env["PLATFORM_DBT_USER"], env["PLATFORM_DBT_DBNAME"], env[PASSWORD]) == ("platform_transformer", "warehouse", "")
+    assert env["PGTZ"] == "UTC"
+
+
+def test_variables_are_set_only_while_dbt_starts(monkeypatch):
+    monkeypatch.delenv("PLATFORM_DBT_HOST", raising=False)
+    monkeypatch.setenv("PGTZ", "Asia/Seoul")
+    with dbt_environment("postgresql://u:p@db.example.com:6543/w"):
+        assert (os.environ["PLATFORM_DBT_HOST"], os.environ[PASSWORD], os.environ["PGTZ"]) == ("db.example.com", "p", "UTC")
+    assert "PLATFORM_DBT_HOST" not in os.environ and os.environ["PGTZ"] == "Asia/Seoul"
