@@ -16,7 +16,14 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
-from benchmarks import backfill, lake_write, raw_events, redis_features, warehouse_load
+from benchmarks import (
+    backfill,
+    events_engines,
+    lake_write,
+    raw_events,
+    redis_features,
+    warehouse_load,
+)
 from benchmarks.data import order_lines
 from benchmarks.harness import Row, summary, table
 from benchmarks.s3_server import s3_server
@@ -57,6 +64,7 @@ def run_all(args: argparse.Namespace, settings: PlatformSettings) -> tuple[list[
     with scratch_database(settings.warehouse_url) as wh, scratch_database(settings.warehouse_url) as app, \
             scratch_lake() as lake:  # fmt: skip
         rows.append(raw_events.run(wh, app, lake.as_uri(), args.events_scale))
+        rows += events_engines.run(lake, raw_events.DAY)
     with scratch_database(settings.warehouse_url) as wh, scratch_database(settings.warehouse_url) as app, \
             scratch_lake() as lake, scratch_redis(settings.redis_url):  # fmt: skip
         env = {"PLATFORM_WAREHOUSE_URL": wh, "PLATFORM_APP_DB_URL": app, "PLATFORM_LAKE_URL": lake.as_uri(),

@@ -1,8 +1,10 @@
 """The clickstream line contract in Spark SQL: a typed event, or the reason a line is malformed.
 
-JSON is parsed into Spark's VARIANT type, which keeps each value's JSON type: `user_id`
-`7`, `"7"`, `7.0` and `true` are told apart (BIGINT, STRING, DECIMAL, BOOLEAN), which a
-schema-driven `from_json` would coerce or blank out without saying why.
+Every line is parsed once with an explicit schema (`from_json`). That parse cannot tell
+`user_id` `"7"` from `7.0` or `true`, nor `"page": "5"` from `5`; the lines where it could
+matter (malformed ones, and values that read like JSON literals) are parsed again into
+Spark's VARIANT type, which keeps each value's JSON type, and checked field by field.
+Both paths give the same reason for the same line.
 """
 
 from __future__ import annotations
@@ -40,53 +42,108 @@ LONE_SURROGATE = (
 NUL_ESCAPE = rf"{_ESCAPE}0000"
 
 
-def _field(name: str) -> Column:
+# One parse of each line into the typed fields. Non-string JSON values in a string field come
+# back as their JSON text, and an integer in quotes leaves `user_id` null: a row whose fields
+# could be such text is checked again from its VARIANT parse (below), which keeps types.
+SCHEMA = (
+    "event_id string, ts string, user_id bigint, session_id string, event_type string,"
+    " page string, channel string, experiments variant, user_agent string"
+)
+# JSON text of a number, boolean, object or array: what a non-string value in a string field reads as.
+_NOT_PLAIN_TEXT = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|[\[{].*)$"
+
+
+def _count(value: Column, char: str) -> Column:
+    return F.length(value) - F.length(F.replace(value, F.lit(char), F.lit("")))
+
+
+def _plain_text(text: Column) -> Column:
+    """Present, and not JSON text of a non-string value (the regex runs only on the few
+    values whose first character allows it)."""
+    literal = F.left(text, F.lit(1)).isin(*"-0123456789tf[{") & text.rlike(_NOT_PLAIN_TEXT)
+    return text.isNotNull() & ~literal
+
+
+def _fast_path(value: Column) -> Column:
+    """True where the schema parse alone settles the line: one whole JSON object (braces
+    balanced, nothing after it) whose nine fields all have their JSON type."""
+    whole = F.ltrim(value).startswith("{") & F.rtrim(value).endswith("}")
+    whole = whole & (_count(value, "{") == _count(value, "}"))
+    plain = [_plain_text(F.col(f"j.{name}")) for name in (*STRING_FIELDS, "ts")]
+    typed = F.col("j.user_id").isNotNull() & F.col("experiments").startswith("{")
+    condition = whole & typed
+    for check in plain:
+        condition = condition & check
+    return condition
+
+
+def _variant_field(name: str) -> Column:
     return F.variant_get("v", f"$.{name}", "variant")
 
 
 def _type_checks(name: str) -> list[tuple[Column, str]]:
     """(condition, reason) pairs saying a field is missing or of the wrong JSON type."""
-    kind = F.schema_of_variant(_field(name))
+    kind = F.schema_of_variant(_variant_field(name))
     if name == "user_id":
         wrong = (kind != "BIGINT", "user_id not an integer")
     elif name == "experiments":
         wrong = (~kind.startswith("OBJECT"), "experiments not an object")
     else:
         wrong = (kind != "STRING", f"{name} not a string")
-    return [(_field(name).isNull(), f"missing field {name}"), wrong]
+    return [(_variant_field(name).isNull(), f"missing field {name}"), wrong]
 
 
-def _reason(day: date, in_day: Column) -> Column:
-    """The first failed check of a line, in the order a reader would check it; null if valid."""
-    value = F.col("value")
-    checks: list[tuple[Column, str]] = [
-        (~F.is_valid_utf8(value), "not utf-8"),
-        (F.octet_length(value) > MAX_LINE_BYTES, "line too long"),
-        (F.trim(value) == "", "empty line"),
-        (value.rlike(LONE_SURROGATE), "invalid surrogate escape"),
-        (F.col("v").isNull(), "invalid json"),
-        (~value.rlike(r"^\s*\{"), "not a json object"),
-    ]
-    for name in FIELDS:
-        checks += _type_checks(name)
-        if name in ("event_id", "session_id"):
-            checks.append((F.col(name) == "", f"empty {name}"))
-        if name == "ts":
-            checks.append((F.col("ts").isNull(), "bad ts"))
-        if name == "event_type":
-            checks.append((~F.col("event_type").isin(*EVENT_TYPES), "unknown event_type"))
-        if name in STRING_FIELDS:
-            checks.append((F.instr(F.col(name), "\u0000") > 0, f"NUL in {name}"))
-        if name == "experiments":
-            checks.append((F.col(name).rlike(NUL_ESCAPE), "NUL in experiments"))
-    # Folder D feeds partitions D-1 (late arrivals) and D; any other date would be read by
-    # no partition at all, so it is quarantined rather than lost.
-    window = F.col("event_date").isin(day - timedelta(days=1), day)
-    checks.append((in_day & ~window, "ts outside window"))
+def _value_checks(name: str, field) -> list[tuple[Column, str]]:
+    """(condition, reason) pairs on a field's typed value (`field(name)`)."""
+    checks = []
+    if name in ("event_id", "session_id"):
+        checks.append((field(name) == "", f"empty {name}"))
+    if name == "ts":
+        checks.append((field("ts").try_cast("timestamp").isNull(), "bad ts"))
+    if name == "event_type":
+        checks.append((~field("event_type").isin(*EVENT_TYPES), "unknown event_type"))
+    if name in STRING_FIELDS:
+        checks.append((F.instr(field(name), "\u0000") > 0, f"NUL in {name}"))
+    if name == "experiments":
+        checks.append((field(name).rlike(NUL_ESCAPE), "NUL in experiments"))
+    return checks
+
+
+def _first(checks: list[tuple[Column, str]]) -> Column:
     reason = F.when(checks[0][0], checks[0][1])
     for condition, text in checks[1:]:
         reason = reason.when(condition, text)
     return reason
+
+
+def _reason(day: date, in_day: Column) -> Column:
+    """The first failed check of a line, in the order a reader would check it; null if valid.
+
+    Lines on the fast path only need the value checks on the parsed fields; the others (about
+    one in a hundred) are checked field by field on their VARIANT parse `v`.
+    """
+    value = F.col("value")
+    front = [
+        (~F.is_valid_utf8(value), "not utf-8"),
+        (F.octet_length(value) > MAX_LINE_BYTES, "line too long"),
+        (F.trim(value) == "", "empty line"),
+        # Only lines with an escape can hold a lone surrogate: skip the regex for the rest.
+        ((F.instr(value, "\\u") > 0) & value.rlike(LONE_SURROGATE), "invalid surrogate escape"),
+    ]
+    slow = [(F.col("v").isNull(), "invalid json"), (~value.rlike(r"^\s*\{"), "not a json object")]
+    fast = []
+    variant_text = lambda name: (  # noqa: E731
+        F.to_json(_variant_field(name)) if name == "experiments" else F.try_variant_get("v", f"$.{name}", "string")
+    )
+    for name in FIELDS:
+        slow += _type_checks(name) + _value_checks(name, variant_text)
+        fast += _value_checks(name, F.col)
+    # Folder D feeds partitions D-1 (late arrivals) and D; any other date would be read by
+    # no partition at all, so it is quarantined rather than lost.
+    window = lambda ts: ts.try_cast("timestamp").cast("date").isin(day - timedelta(days=1), day)  # noqa: E731
+    slow.append((in_day & ~window(variant_text("ts")), "ts outside window"))
+    fast.append((in_day & ~window(F.col("ts")), "ts outside window"))
+    return _first([*front, (F.col("fast"), _first(fast)), (F.lit(True), _first(slow))])
 
 
 def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
@@ -97,32 +154,33 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     D+1 dated D or D+1 (the ones that can decide which copy of an `event_id` landed first).
     """
     value = F.col("value").cast("string")
-    parseable = F.is_valid_utf8(value) & (F.octet_length(value) <= MAX_LINE_BYTES)
+    parseable = F.is_valid_utf8(value) & (F.octet_length(value) <= MAX_LINE_BYTES) & F.col("file_reason").isNull()
     parsed = lines.select(
         "file_idx",
         "line_number",
         value.alias("value"),
         "file_reason",
         (F.col("file_idx") < day_count).alias("in_day"),
-        F.when(parseable & F.col("file_reason").isNull(), F.try_parse_json(value)).alias("v"),
+        F.when(parseable, F.from_json(value, SCHEMA)).alias("j"),
     )
-    text = lambda name: F.try_variant_get("v", f"$.{name}", "string")  # noqa: E731
     typed = parsed.select(
         "*",
-        text("event_id").alias("event_id"),
-        text("ts").try_cast("timestamp").alias("ts"),
-        F.try_variant_get("v", "$.user_id", "bigint").alias("user_id"),
-        *(text(name).alias(name) for name in ("session_id", "event_type", "page", "channel")),
-        F.to_json(_field("experiments")).alias("experiments"),
-        text("user_agent").alias("user_agent"),
-    ).withColumn("event_date", F.to_date("ts"))
-    reason = F.coalesce(F.col("file_reason"), _reason(day, F.col("in_day")))
-    checked = typed.withColumn("reason", reason).withColumn(
-        "raw_line",
-        F.when(
-            F.col("reason").isNotNull(), F.left(F.make_valid_utf8("value"), F.lit(RAW_LINE_CHARS))
-        ),
+        *(F.col(f"j.{name}").alias(name) for name in ("event_id", "ts", "user_id", "session_id", "event_type", "page", "channel")),
+        F.to_json("j.experiments").alias("experiments"),
+        F.col("j.user_agent").alias("user_agent"),
     )
+    # Each stage is its own projection so Spark computes `fast` and `v` once per line.
+    staged = typed.withColumn("fast", parseable & _fast_path(F.col("value")))
+    staged = staged.withColumn("v", F.when(parseable & ~F.col("fast"), F.try_parse_json("value")))
+    reason = F.coalesce(F.col("file_reason"), _reason(day, F.col("in_day")))
+    checked = staged.withColumn("reason", reason).withColumns(
+        {
+            "raw_line": F.when(
+                F.col("reason").isNotNull(), F.left(F.make_valid_utf8("value"), F.lit(RAW_LINE_CHARS))
+            ),
+            "ts": F.col("ts").try_cast("timestamp"),
+        }
+    ).withColumn("event_date", F.to_date("ts"))
     dates = F.col("event_date").isin(day, day + timedelta(days=1))
     keep = F.col("in_day") | (F.col("reason").isNull() & dates)
-    return checked.where(keep).drop("value", "v", "file_reason")
+    return checked.where(keep).drop("value", "v", "j", "fast", "file_reason")

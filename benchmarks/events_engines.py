@@ -1,0 +1,119 @@
+"""The clickstream step against plain engines on the same landing files, in one child process.
+
+- `events_vs_minimal_spark`: ours ÷ a minimal Spark job (explicit schema, `DROPMALFORMED`,
+  filter the day, `dropDuplicates`, write Parquet), same session, runs interleaved;
+- `events_vs_duckdb`: ours ÷ the same work in DuckDB (reported, no target);
+- events/s of ours on `local[*]` and on a two-worker standalone cluster, side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from benchmarks.child import run_child
+from benchmarks.harness import RUNS, Row, Timing
+
+SCHEMA = ("event_id string, ts timestamp, user_id bigint, session_id string, event_type string, page string,"
+          " channel string, experiments map<string,string>, user_agent string")  # fmt: skip
+
+
+def run(lake: Path, day: date) -> list[Row]:
+    report = run_child("benchmarks.events_engines", {}, {"lake": str(lake), "day": day.isoformat()})
+    ours, minimal = Timing(tuple(report["ours"])), Timing(tuple(report["minimal"]))
+    duckdb, cluster = Timing(tuple(report["duckdb"])), Timing(tuple(report["cluster"]))
+    events = report["events"]
+    return [
+        Row("events_vs_minimal_spark", f"{events:,} events, local[*]", ours, minimal, "minimal Spark job"),
+        Row("events_vs_duckdb", "clickstream step, local[*]", ours, duckdb, "DuckDB, one process"),
+        Row("events_per_second_local", "clickstream step, local[*]", ours, value=events / ours.median,
+            unit=" ev/s"),
+        Row("events_per_second_cluster", "clickstream step, 2 workers", cluster, value=events / cluster.median,
+            unit=" ev/s"),
+    ]  # fmt: skip
+
+
+def _session(master: str):
+    from pyspark.sql import SparkSession
+
+    from data_platform.resources.spark import spark_config
+
+    builder = SparkSession.builder
+    extra = {} if master.startswith("local") else {"spark.executor.memory": "2g", "spark.driver.host": "127.0.0.1",
+                                                   "spark.driver.bindAddress": "127.0.0.1"}  # fmt: skip
+    for key, value in {**spark_config(master), **extra}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def _files(lake: Path, day: date) -> list[list[str]]:
+    folder = lake / "landing" / "clickstream"
+    return [[f"file://{p}" for p in sorted((folder / f"date={d}").glob("*.jsonl.gz"))]
+            for d in (day, date.fromordinal(day.toordinal() + 1))]  # fmt: skip
+
+
+def _ours(spark, day: date, files: list[list[str]], out: Path) -> tuple[float, int]:
+    from data_platform.assets.raw.clickstream import DayTargets, process_clickstream
+
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    result = process_clickstream(spark, day, *files, DayTargets(f"file://{out}/e", f"file://{out}/q"))
+    return time.perf_counter() - started, result.counts["events_written"]
+
+
+def _minimal(spark, day: date, files: list[list[str]], out: Path) -> float:
+    from pyspark.sql import functions as F
+
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    frame = spark.read.schema(SCHEMA).option("mode", "DROPMALFORMED").json(files[0] + files[1])
+    frame.where(F.to_date("ts") == F.lit(day)).dropDuplicates(["event_id"]).write.parquet(f"file://{out}")
+    return time.perf_counter() - started
+
+
+def _duckdb(day: date, files: list[list[str]], out: Path) -> float:
+    import duckdb
+
+    paths = [f.removeprefix("file://") for f in files[0] + files[1]]
+    started = time.perf_counter()
+    # Paths and the day come from this benchmark's own scratch lake, not from input.
+    duckdb.sql(f"""
+        COPY (SELECT DISTINCT ON (event_id) * FROM read_json({paths!r}, ignore_errors = true, format = 'newline_delimited',
+              columns = {{event_id: 'VARCHAR', ts: 'TIMESTAMPTZ', user_id: 'BIGINT', session_id: 'VARCHAR',
+                         event_type: 'VARCHAR', page: 'VARCHAR', channel: 'VARCHAR', experiments: 'JSON',
+                         user_agent: 'VARCHAR'}})
+              WHERE CAST(ts AT TIME ZONE 'UTC' AS DATE) = DATE '{day}')
+        TO '{out}.parquet' (FORMAT PARQUET)""")  # noqa: S608
+    return time.perf_counter() - started
+
+
+def child(lake: str, day: str) -> dict:
+    from data_platform.local.spark_cluster import standalone_cluster
+
+    the_day, files = date.fromisoformat(day), _files(Path(lake), date.fromisoformat(day))
+    report: dict = {"ours": [], "minimal": [], "duckdb": [], "cluster": []}
+    with tempfile.TemporaryDirectory(prefix="bench-events-") as scratch:
+        out = Path(scratch)
+        spark = _session("local[*]")
+        _ours(spark, the_day, files, out / "warm")  # the first job pays for JIT and class loading
+        for _ in range(RUNS):
+            report["minimal"].append(_minimal(spark, the_day, files, out / "minimal"))
+            seconds, report["events"] = _ours(spark, the_day, files, out / "ours")
+            report["ours"].append(seconds)
+            report["duckdb"].append(_duckdb(the_day, files, out / "duckdb"))
+        spark.stop()
+        with standalone_cluster(out / "cluster", workers=2) as master:
+            spark = _session(master)
+            _ours(spark, the_day, files, out / "warm-cluster")
+            report["cluster"] = [_ours(spark, the_day, files, out / "ours-cluster")[0] for _ in range(RUNS)]
+            spark.stop()
+    return report
+
+
+if __name__ == "__main__":
+    print(json.dumps(child(**json.loads(sys.argv[1]))))

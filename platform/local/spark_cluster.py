@@ -1,0 +1,82 @@
+"""A Spark standalone cluster on 127.0.0.1 from the installed pyspark: one master, N workers.
+
+Each process is started with `spark-class` (the wheel ships no `sbin/start-*.sh`), has its
+own work and log directory, and is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyspark
+
+SPARK_HOME = Path(pyspark.__file__).parent
+START_TIMEOUT_S = 180
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen:
+    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": "127.0.0.1",
+           "PYSPARK_PYTHON": sys.executable, "SPARK_LOG_DIR": str(log.parent)}  # fmt: skip
+    with log.open("wb") as out:
+        return subprocess.Popen([str(SPARK_HOME / "bin" / "spark-class"), *args], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+
+
+def _alive_workers(ui_port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=2) as answer:
+            import json
+
+            return sum(1 for w in json.load(answer).get("workers", []) if w.get("state") == "ALIVE")
+    except OSError:
+        return -1
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def standalone_cluster(root: Path, workers: int = 2) -> Iterator[str]:
+    """Start a master and `workers` one-core workers under `root`; yield the master URL."""
+    port, ui_port = _free_port(), _free_port()
+    master_url = f"spark://127.0.0.1:{port}"
+    processes = [_start(["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
+                         "--webui-port", str(ui_port)], root / "master.log")]  # fmt: skip
+    try:
+        for i in range(workers):
+            work = root / f"worker-{i}"
+            work.mkdir(parents=True)
+            processes.append(_start(["org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                                     "--cores", "1", "--memory", "1g", "--work-dir", str(work),
+                                     "--webui-port", str(_free_port()), master_url], work / "worker.log"))  # fmt: skip
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while _alive_workers(ui_port) < workers:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                raise RuntimeError(f"Spark cluster did not start; logs in {root}")
+            time.sleep(1)
+        yield master_url
+    finally:
+        for process in reversed(processes):
+            _stop(process)
