@@ -21,7 +21,7 @@ from data_platform.resources.redis.io_manager import RedisVersionedIOManager
 from data_platform.resources.redis.store import RedisResource
 from data_platform.resources.settings import PROD, PlatformSettings
 from data_platform.resources.slack import SlackWebhookResource
-from data_platform.resources.spark import spark_resource
+from data_platform.resources.spark import lake_settings, spark_resource
 from data_platform.resources.warehouse.io_manager import WarehouseIOManager
 from data_platform.resources.warehouse.resource import WarehouseResource
 
@@ -48,7 +48,7 @@ def build_resources(settings: PlatformSettings) -> dict[str, Any]:
         "app_db": AppDbResource(url=EnvVar("PLATFORM_APP_DB_URL")),
         "rates_api": RatesApiResource(url=EnvVar("PLATFORM_RATES_API_URL")),
         "redis": redis,
-        "spark": spark_resource(settings.spark_master),
+        "spark": spark_resource(settings.spark_master, lake_settings(settings.lake_url, settings.s3_endpoint_url)),
         # Posting is off without a webhook: an unset EnvVar would fail every sensor tick.
         "slack": SlackWebhookResource(
             url=EnvVar("PLATFORM_SLACK_WEBHOOK_URL") if settings.slack_webhook_url else None

@@ -52,6 +52,28 @@ def spark_config(master: str) -> dict[str, str]:
     return config
 
 
+# Spark reads and writes an `s3://` lake through Hadoop's s3a filesystem. pyspark bundles
+# the Hadoop client but not hadoop-aws: the session fetches it (from Maven Central) when it
+# starts. EMR and Databricks runtimes already ship it (see the README).
+HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.5.0"
+
+
+def lake_settings(lake_url: str, s3_endpoint_url: str | None, packages: str = HADOOP_AWS) -> dict[str, str]:
+    """Spark settings for the lake: none for a `file://` lake; s3a for an `s3://` one, with
+    credentials from the standard AWS chain (variables, profile, instance role)."""
+    if not lake_url.startswith("s3://"):
+        return {}
+    settings = {
+        "spark.hadoop.fs.s3a.aws.credentials.provider":
+            "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
+    }  # fmt: skip
+    if packages:
+        settings["spark.jars.packages"] = packages
+    if s3_endpoint_url:
+        settings |= {"spark.hadoop.fs.s3a.endpoint": s3_endpoint_url, "spark.hadoop.fs.s3a.path.style.access": "true"}
+    return settings
+
+
 class PlatformSparkResource(PySparkResource):
     """`PySparkResource` whose Python workers run this interpreter unless told otherwise
     (`PYSPARK_PYTHON`): the clickstream decoder runs in them and needs pyarrow."""

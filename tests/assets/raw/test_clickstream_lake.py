@@ -71,3 +71,14 @@ def test_spark_gets_s3a_uris_for_an_s3_lake() -> None:
     assert spark_uri(lake, "landing/clickstream/date=2026-01-10/a.jsonl.gz") == (
         "s3a://bucket/prefix/landing/clickstream/date=2026-01-10/a.jsonl.gz"
     )
+
+
+def test_an_s3_lake_configures_s3a_and_a_local_lake_nothing() -> None:
+    from data_platform.resources.spark import HADOOP_AWS, lake_settings
+
+    assert lake_settings("file:///data/lake", None) == {}
+    settings = lake_settings("s3://bucket/prefix", "http://127.0.0.1:9000")
+    assert settings["spark.jars.packages"] == HADOOP_AWS
+    assert settings["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:9000"
+    assert settings["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert "spark.jars.packages" not in lake_settings("s3://bucket/prefix", None, packages="")
