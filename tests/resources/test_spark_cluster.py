@@ -29,8 +29,8 @@ def lines(folder: int, file: int) -> list[bytes]:
     out = []
     for i in range(300):
         hour = (i * 7 + file) % 24
-        ts = f"2026-01-{9 + folder:02d}T{hour:02d}:00:00Z" if i % 10 else f"2026-01-{10 - folder:02d}T{hour:02d}:30:00Z"
-        event = {"event_id": f"e{(i + 100 * file) % 700}", "ts": ts, "user_id": i % 37, "session_id": f"s{i % 50}",
+        ts = f"2026-01-{10 + folder:02d}T{hour:02d}:00:00Z" if i % 10 else f"2026-01-{9 + folder:02d}T{hour:02d}:30:00Z"
+        event = {"event_id": f"e{folder}-{(i + 100 * file) % 700}", "ts": ts, "user_id": i % 37, "session_id": f"s{i % 50}",
                  "event_type": "page_view", "page": f"/p/{i}", "channel": "organic",
                  "experiments": {"exp_a": "control" if i % 2 else "treatment"}, "user_agent": "UA"}  # fmt: skip
         if i % 97 == 5:
@@ -86,7 +86,7 @@ def test_the_cluster_run_equals_the_local_run(cluster: tuple[str, Path], landing
     remote = run(master, landing, tmp_path / "cluster")
     events, quarantine, counts = remote
     assert (events, quarantine, counts) == local
-    assert counts["events_written"] == len(events) > 500 and counts["malformed"] == len(quarantine) > 10
+    assert counts["events_written"] == len(events) > 300 and counts["malformed"] == len(quarantine) > 10
     assert {row["reason"] for row in quarantine} >= {"NUL in page", "user_id not an integer", "truncated gzip"}
     # Both workers ran an executor for the job: each has the application in its work directory.
     for worker in ("worker-0", "worker-1"):
