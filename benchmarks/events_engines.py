@@ -41,8 +41,9 @@ def run(lake: Path, day: date) -> list[Row]:
 def _session(master: str):
     from pyspark.sql import SparkSession
 
-    from data_platform.resources.spark import spark_config
+    from data_platform.resources.spark import spark_config, use_this_python
 
+    use_this_python()
     builder = SparkSession.builder
     extra = {} if master.startswith("local") else {"spark.executor.memory": "2g", "spark.driver.host": "127.0.0.1",
                                                    "spark.driver.bindAddress": "127.0.0.1"}  # fmt: skip

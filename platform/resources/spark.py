@@ -74,12 +74,18 @@ def lake_settings(lake_url: str, s3_endpoint_url: str | None, packages: str = HA
     return settings
 
 
+def use_this_python() -> None:
+    """Let Spark's Python workers run this interpreter unless `PYSPARK_PYTHON` says otherwise.
+    Must happen before the session starts: a SparkContext reads it once."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
 class PlatformSparkResource(PySparkResource):
     """`PySparkResource` whose Python workers run this interpreter unless told otherwise
     (`PYSPARK_PYTHON`): the clickstream decoder runs in them and needs pyarrow."""
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        use_this_python()
         super().setup_for_execution(context)
 
 
