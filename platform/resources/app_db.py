@@ -12,6 +12,7 @@ from dagster import ConfigurableResource
 from psycopg import sql
 from pydantic import Field
 
+from data_platform.resources.copy_arrow import copy_to_arrow
 from data_platform.resources.redaction import redact
 from data_platform.resources.warehouse.read import table_columns
 from data_platform.resources.warehouse.sql import TableRef
@@ -41,9 +42,10 @@ class AppDbResource(ConfigurableResource):
         table: str,
         schema: pa.Schema,
         window_column: str | None = None,
-        window: tuple[datetime, datetime] | None = None,
+        window: tuple[datetime | None, datetime] | None = None,
     ) -> tuple[pa.Table, list[str]]:
-        """Read `schema`'s columns of `table` (rows in the half-open window, if given).
+        """Read `schema`'s columns of `table` (rows in the half-open window, if given; a window
+        starting at None has no lower bound: an initial snapshot) through COPY into Arrow.
 
         Returns the rows and the source's extra columns that were not read. A column the
         platform needs that the source lacks raises `SourceSchemaError` naming it.
@@ -61,16 +63,23 @@ class AppDbResource(ConfigurableResource):
             )
             if window_column and window:
                 # Values are rendered by the driver's own quoting, never by string formatting.
-                query += sql.SQL(" WHERE {col} >= {start} AND {col} < {end}").format(
-                    col=sql.Identifier(window_column),
-                    start=sql.Literal(window[0]),
-                    end=sql.Literal(window[1]),
+                query += sql.SQL(" WHERE {col} < {end}").format(
+                    col=sql.Identifier(window_column), end=sql.Literal(window[1])
                 )
-            rows = conn.execute(query).fetchall()
-        extra = [name for name in present if name not in schema.names]
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema.names]
-        arrays = [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)]
-        return pa.Table.from_arrays(arrays, schema=schema), extra
+                if window[0] is not None:
+                    query += sql.SQL(" AND {col} >= {start}").format(
+                        col=sql.Identifier(window_column), start=sql.Literal(window[0])
+                    )
+            rows = copy_to_arrow(conn, query, schema)
+        return rows, [name for name in present if name not in schema.names]
+
+    def key_values(self, table: str, key: str) -> pa.Array:
+        """Every value of `key` in `table`: the cheap side of a daily key reconciliation."""
+        with self.get_connection() as conn:
+            query = sql.SQL("SELECT {key} FROM {table}").format(
+                key=sql.Identifier(key), table=sql.Identifier(self.schema_name, table)
+            )
+            return copy_to_arrow(conn, query, pa.schema([(key, pa.int64())])).column(key).combine_chunks()
 
     def _columns(self, conn: psycopg.Connection, table: str) -> list[str]:
         columns = table_columns(conn, TableRef(self.schema_name, table))

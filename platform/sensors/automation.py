@@ -1,11 +1,12 @@
 """Downstream layers follow their upstreams: when every upstream partition of D is there and
 one of them changed, D runs (Airflow's TriggerDagRunOperator, expressed as data).
 
-`AutomationCondition.eager()` only considers the newest partition; this condition also
-reacts to backfilled and reloaded history (e.g. day D rebuilt when late events land).
+`AutomationCondition.eager()` only considers the newest partition; this condition reacts to
+any partition, whatever its age (no lookback window: a correction to a day months old
+still rebuilds it). For partitioned assets, updates of raw tables are ignored here: the
+corrections sensor maps each raw change to the data days it belongs to (an order's
+creation day, not the day it was refunded) and requests exactly those partitions.
 """
-
-from datetime import timedelta
 
 from dagster import (
     AssetSelection,
@@ -15,24 +16,33 @@ from dagster import (
     DefaultSensorStatus,
 )
 
-# How far back a reloaded upstream partition still pulls its dependents along.
-LOOKBACK = timedelta(days=35)
+FOLLOWER_GROUPS = ("summary", "production")
+FOLLOWERS = AssetSelection.groups(*FOLLOWER_GROUPS)
+RAW = AssetSelection.groups("raw")
 
-UPSTREAM_READY = (
-    AutomationCondition.in_latest_time_window(lookback_delta=LOOKBACK)
-    & AutomationCondition.any_deps_updated().since_last_handled()
-    & ~AutomationCondition.any_deps_missing()
-    & ~AutomationCondition.any_deps_in_progress()
-    & ~AutomationCondition.in_progress()
-).with_label("upstream partitions ready and updated")
 
-FOLLOWERS = AssetSelection.groups("summary", "production")
+def upstream_ready(updated: AutomationCondition) -> AutomationCondition:
+    return (
+        updated.since_last_handled()
+        & ~AutomationCondition.any_deps_missing()
+        & ~AutomationCondition.any_deps_in_progress()
+        & ~AutomationCondition.in_progress()
+    )
+
+
+UPSTREAM_READY = upstream_ready(AutomationCondition.any_deps_updated()).with_label(
+    "upstream partitions ready and updated"
+)
+SUMMARY_UPSTREAM_READY = upstream_ready(AutomationCondition.any_deps_updated().ignore(RAW)).with_label(
+    "upstream partitions ready and a non-raw one updated (raw changes: corrections_sensor)"
+)
 
 
 def follow_upstream(spec: AssetSpec) -> AssetSpec:
     """Give summary and production assets the condition; leave the rest to schedules and sensors."""
-    if spec.group_name in ("summary", "production") and spec.automation_condition is None:
-        return spec.replace_attributes(automation_condition=UPSTREAM_READY)
+    if spec.group_name in FOLLOWER_GROUPS and spec.automation_condition is None:
+        condition = SUMMARY_UPSTREAM_READY if spec.partitions_def else UPSTREAM_READY
+        return spec.replace_attributes(automation_condition=condition)
     return spec
 
 
