@@ -34,6 +34,7 @@ from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
 from data_platform.sensors import automation_definitions
 from data_platform.sensors.automation import follow_upstream
+from data_platform.sensors.freshness import freshness_definitions
 from data_platform.workers import executor_for
 
 
@@ -52,6 +53,7 @@ def build_definitions(settings: PlatformSettings) -> Definitions:
             executor=executor_for(settings.executor),
         ),
     )
+    layers = Definitions.merge(layers, freshness_definitions(layers, settings))
     return layers.map_asset_specs(func=follow_upstream)
 
 

@@ -1,11 +1,17 @@
-"""`make demo`: simulate the sources, materialize every asset for those days, show the result."""
+"""`make demo`: the platform in the present. The first run simulates the DAYS days ending
+yesterday (UTC) and materializes them; a later run catches the sources up to yesterday and
+lets the real schedules, sensors and automation conditions tick (in this process), so only
+what is new or changed is materialized; a second run the same day does nothing.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from dagster import (
+    AssetKey,
     AssetSelection,
     DagsterInstance,
     Definitions,
@@ -22,32 +28,98 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 
 def run_demo(days: int) -> int:
-    load_dotenv(project_root() / ".env", override=False)
+    env_file = project_root() / ".env"
+    load_dotenv(env_file, override=False)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    _pin(env_file, "PLATFORM_START_DATE", (yesterday - timedelta(days=days - 1)).isoformat())
     settings = PlatformSettings.from_env()
     if missing := settings.missing():
         print(f"error: {', '.join(missing)} not set: run `data-platform services up`", file=sys.stderr)
         return 2
-    from data_platform.simulator.run import SimulationConfig, simulate
-
-    print(simulate(SimulationConfig(start=settings.start_date, days=days), settings.app_db_url,
-                   settings.lake_url, settings.s3_endpoint_url))
-    first, last = settings.start_date, settings.start_date + timedelta(days=days - 1)
-    ok = _materialize_all(first.isoformat(), last.isoformat())
+    if settings.start_date > yesterday:
+        print(f"error: PLATFORM_START_DATE {settings.start_date} is after yesterday", file=sys.stderr)
+        return 2
+    # Plain-shell `dagster …` commands read `.env`: they then record runs where the UI looks.
+    _pin(env_file, "DAGSTER_HOME", str(ensure_dagster_home()), replace=True)
+    _simulate_until(settings, yesterday)
+    ok = _catch_up(settings, yesterday)
     _print_tables(settings)
     _print_serving(settings)
     print("\nOpen the UI: `make ui`, then http://127.0.0.1:3000 (assets, runs, backfills).")
     return 0 if ok else 1
 
 
-def _materialize_all(first: str, last: str) -> bool:
-    from data_platform.definitions import defs
+def _pin(env_file, name: str, value: str, replace: bool = False) -> None:
+    """Set `name` for this process and in `.env` unless it is already set (or `replace`)."""
+    from data_platform.local.stack import write_env_file
 
-    ensure_dagster_home()
-    print(f"\nmaterializing {first} … {last} (one run for the partitioned assets, one for the rest)")
-    runs = materialize_everything(defs, DagsterInstance.get(), first, last)
-    for result in runs:
-        print(f"run {result.run_id}: {'success' if result.success else 'FAILED'}")
-    return all(result.success for result in runs)
+    if os.environ.get(name) and not replace:
+        return
+    os.environ[name] = value
+    write_env_file(env_file, {name: value})
+
+
+def _simulate_until(settings: PlatformSettings, yesterday: date) -> None:
+    """Simulate the days after the last simulated one, up to yesterday."""
+    import psycopg
+
+    from data_platform.simulator import appdb
+    from data_platform.simulator.run import SimulationConfig, simulate
+
+    with psycopg.connect(settings.app_db_url) as conn:
+        appdb.ensure_schema(conn)
+        through = appdb.read_state(conn).get("through")
+    first = date.fromisoformat(through) + timedelta(days=1) if through else settings.start_date
+    if first > yesterday:
+        print(f"sources already simulated through {yesterday}")
+        return
+    config = SimulationConfig(start=first, days=(yesterday - first).days + 1)
+    print(simulate(config, settings.app_db_url, settings.lake_url, settings.s3_endpoint_url))
+
+
+def _catch_up(settings: PlatformSettings, yesterday: date) -> bool:
+    """A fresh instance gets one backfill; a known one the ticks of the days it has missed."""
+    from data_platform.definitions import build_definitions
+    from data_platform.local.ticks import Ticker
+    from data_platform.sensors.landing import SENSOR_NAME as LANDING
+
+    defs, instance = build_definitions(settings), DagsterInstance.get()
+    ticker = Ticker(defs, instance)
+    ticker.load_cursors()
+    loaded = sorted(instance.get_materialized_partitions(AssetKey(["raw", "orders"])))
+    if not loaded:
+        first, last = settings.start_date.isoformat(), yesterday.isoformat()
+        print(f"\nmaterializing {first} … {last} (one run for the partitioned assets, one for the rest)")
+        runs = materialize_everything(defs, instance, first, last)
+        for result in runs:
+            print(f"run {result.run_id}: {'success' if result.success else 'FAILED'}")
+        ticker.cursors[LANDING] = _newest_landing_file(settings)
+        ok = all(result.success for result in runs)
+    else:
+        new_days = [date.fromisoformat(loaded[-1]) + timedelta(days=n + 1)
+                    for n in range((yesterday - date.fromisoformat(loaded[-1])).days)]  # fmt: skip
+        for day in new_days:
+            ticker.schedule("daily_sources_schedule", datetime.combine(day + timedelta(days=1), time(1), UTC))
+        if new_days:
+            ticker.schedule("nps_refresh_schedule", datetime.combine(yesterday + timedelta(days=1), time(1), UTC))
+        ticker.sensor(LANDING)
+        ok = True
+    ticker.settle()
+    ticker.save_cursors()
+    for keys, partitions, success in ticker.runs:
+        names = ", ".join(k.to_user_string() for k in keys)
+        print(f"run {names} {'…'.join(p for p in partitions if p) or ''}: {'success' if success else 'FAILED'}")
+    print(f"{len(ticker.runs)} runs from schedules, sensors and automation" if ticker.runs else "nothing new to run")
+    return ok and all(success for *_, success in ticker.runs)
+
+
+def _newest_landing_file(settings: PlatformSettings) -> str | None:
+    from data_platform.assets.raw.events import LANDING_PREFIX
+    from data_platform.resources.lake.resource import LakeResource
+
+    lake = LakeResource(url=settings.lake_url, s3_endpoint_url=settings.s3_endpoint_url)
+    files = lake.list_files(LANDING_PREFIX, suffix=".jsonl.gz")
+    return files[-1] if files else None
 
 
 def materialize_everything(
@@ -60,7 +132,9 @@ def materialize_everything(
     keys = [k for k in graph.materializable_asset_keys if graph.get(k).group_name != "maintenance"]
     partitioned = AssetSelection.keys(*(k for k in keys if graph.get(k).is_partitioned))
     unpartitioned = AssetSelection.keys(*(k for k in keys if not graph.get(k).is_partitioned))
-    assets = list(defs.assets or []) + list(defs.asset_checks or [])
+    from data_platform.sensors.freshness import is_freshness
+
+    assets = [*(defs.assets or []), *(c for c in defs.asset_checks or [] if not is_freshness(c))]
     common = {"resources": defs.resources, "instance": instance, "run_config": QUIET, "raise_on_error": False}
     return [
         materialize(assets, selection=partitioned, tags={RANGE_START: first, RANGE_END: last}, **common),

@@ -7,6 +7,7 @@ import shutil
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from dagster import AssetKey, DagsterInstance
 
@@ -15,9 +16,6 @@ from data_platform.resources.settings import PlatformSettings, data_dir
 
 MIN_FREE_DISK_FRACTION = 0.05
 DAEMON_HEARTBEAT_MAX_AGE = 120.0
-# Daily assets must have succeeded within this window (a day's data plus a day of slack).
-FRESHNESS_SECONDS = 2 * 86_400
-DAILY_ASSETS = ("raw/users", "raw/orders", "raw/exchange_rates", "raw/events")
 
 
 def check_postgres(url: str) -> str:
@@ -68,16 +66,24 @@ def check_daemon(instance: DagsterInstance) -> str:
     return f"{len(heartbeats)} daemons, last heartbeat {age:.0f}s ago"
 
 
-def check_freshness(instance: DagsterInstance) -> str:
-    stale = []
-    for name in DAILY_ASSETS:
-        event = instance.get_latest_materialization_event(AssetKey(name.split("/")))
-        age = time.time() - event.timestamp if event else None
-        if age is None or age > FRESHNESS_SECONDS:
-            stale.append(f"{name} ({'never' if age is None else f'{age / 3600:.0f}h ago'})")
+def check_freshness(instance: DagsterInstance, settings: PlatformSettings) -> str:
+    """The freshness checks' rule: once the deadline cron has ticked, the day before it must be
+    materialized for every daily asset (the same expectation the UI's `freshness_check` shows)."""
+    from dagster._utils.schedules import get_latest_completed_cron_tick
+
+    from data_platform.health.data import DAILY_ASSETS
+
+    deadline = get_latest_completed_cron_tick(settings.freshness_deadline_cron, datetime.now(UTC), "UTC")
+    expected = (deadline.date() - timedelta(days=1)).isoformat()
+    if expected < settings.start_date.isoformat():
+        return f"no partition due yet (first partition {settings.start_date})"
+    stale = [
+        name for name in DAILY_ASSETS
+        if expected not in instance.get_materialized_partitions(AssetKey(name.split("/")))
+    ]  # fmt: skip
     if stale:
-        raise RuntimeError("stale: " + ", ".join(stale))
-    return f"{len(DAILY_ASSETS)} daily assets fresh"
+        raise RuntimeError(f"partition {expected} missing after the {deadline:%H:%M} UTC deadline: " + ", ".join(stale))
+    return f"{len(DAILY_ASSETS)} daily assets have partition {expected} (deadline {deadline:%Y-%m-%d %H:%M} UTC)"
 
 
 def checks(ctx: HealthContext) -> dict[str, Callable[[], str]]:
@@ -88,7 +94,7 @@ def checks(ctx: HealthContext) -> dict[str, Callable[[], str]]:
         "lake": lambda: check_lake(settings),
         "webserver": lambda: check_webserver(ctx.ui_url),
         "daemon": lambda: check_daemon(ctx.instance),
-        "freshness": lambda: check_freshness(ctx.instance),
+        "freshness": lambda: check_freshness(ctx.instance, settings),
     }
     for name, url in (("warehouse", settings.warehouse_url), ("app_db", settings.app_db_url)):
         found[name] = (lambda u=url: check_postgres(u)) if url else missing(name)

@@ -8,6 +8,7 @@ automation acting. Cursors are carried between ticks exactly like the daemon car
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime
 
@@ -24,7 +25,9 @@ from dagster import (
 
 from data_platform.sensors.corrections import RANGE_END, RANGE_START, contiguous
 from data_platform.sensors.corrections import SENSOR_NAME as CORRECTIONS
+from data_platform.sensors.freshness import is_freshness
 
+CURSORS_KEY = "data_platform/local_ticks"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -36,7 +39,26 @@ class Ticker:
         self.cursors: dict[str, str | None] = {}
         self.automation_cursor = None
         self.runs: list[tuple[list[AssetKey], list[str | None], bool]] = []  # (assets, partitions, success)
-        self._assets = [*(defs.assets or []), *(defs.asset_checks or [])]
+        self._assets = [*(defs.assets or []), *(c for c in defs.asset_checks or [] if not is_freshness(c))]
+
+    def load_cursors(self) -> None:
+        """The cursors a previous process saved in the instance (see `save_cursors`)."""
+        from dagster._serdes import deserialize_value
+
+        stored = self.instance.run_storage.get_cursor_values({CURSORS_KEY})
+        if CURSORS_KEY in stored:
+            state = json.loads(stored[CURSORS_KEY])
+            self.cursors = state["sensors"]
+            if state["automation"]:
+                self.automation_cursor = deserialize_value(state["automation"])
+
+    def save_cursors(self) -> None:
+        """Keep the cursors in the instance, so the next catch-up starts where this one stopped."""
+        from dagster._serdes import serialize_value
+
+        automation = serialize_value(self.automation_cursor) if self.automation_cursor else None
+        state = json.dumps({"sensors": self.cursors, "automation": automation})
+        self.instance.run_storage.set_cursor_values({CURSORS_KEY: state})
 
     def schedule(self, name: str, at: datetime) -> int:
         """The schedule's tick at `at`; returns the number of runs it started."""

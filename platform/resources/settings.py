@@ -89,6 +89,8 @@ class PlatformSettings:
     warehouse_analyst_url: str | None = None
     # The Dagster instance's PostgreSQL database (dagster.yaml reads the same variable).
     dagster_pg_url: str | None = None
+    # Yesterday's partition of every daily asset is expected once this cron has ticked (UTC).
+    freshness_deadline_cron: str = "0 3 * * *"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PlatformSettings:
@@ -120,6 +122,7 @@ class PlatformSettings:
             warehouse_transform_url=get("PLATFORM_WAREHOUSE_TRANSFORM_URL"),
             warehouse_analyst_url=get("PLATFORM_WAREHOUSE_ANALYST_URL"),
             dagster_pg_url=get("PLATFORM_DAGSTER_PG_URL"),
+            freshness_deadline_cron=get("PLATFORM_FRESHNESS_DEADLINE_CRON") or "0 3 * * *",
         )
 
     def missing(self) -> list[str]:

@@ -1,7 +1,13 @@
-"""Summary partition D follows its upstream partitions D: requested once all are there."""
+"""Raw changes rebuild the days they belong to; summary changes flow on through automation.
+
+The corrections sensor reads raw materializations (their `data_days`, else their partition)
+and requests the summary and production partitions that read those days, once every
+upstream partition is there, at any age. Automation conditions handle the rest of the graph.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,55 +17,81 @@ from dagster import (
     AssetMaterialization,
     DagsterInstance,
     Definitions,
+    MetadataValue,
+    build_sensor_context,
     evaluate_automation_conditions,
     instance_for_test,
     map_asset_specs,
 )
 
 from data_platform.assets.partitions import daily_partitions
+from data_platform.assets.production import production_definitions
 from data_platform.assets.raw import raw_definitions
 from data_platform.assets.summary import summary_definitions
 from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
 from data_platform.sensors.automation import build_automation_sensor, follow_upstream
+from data_platform.sensors.corrections import RANGE_END, RANGE_START, build_corrections_sensor
 
 TODAY = datetime.now(UTC).date()
-START = TODAY - timedelta(days=10)
+START = TODAY - timedelta(days=120)  # far more than any lookback window
 DAY = (TODAY - timedelta(days=2)).isoformat()
 NEXT_DAY = (TODAY - timedelta(days=1)).isoformat()  # the newest partition
-ORDERS, RATES, EVENTS = AssetKey(["raw", "orders"]), AssetKey(["raw", "exchange_rates"]), AssetKey(["raw", "events"])
+OLD_DAY = (TODAY - timedelta(days=100)).isoformat()
+ORDERS, RATES, EVENTS, USERS = (AssetKey(["raw", n]) for n in ("orders", "exchange_rates", "events", "users"))
 DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), AssetKey(["analytics", "channel_summary"])
-ORDERS_USD = AssetKey(["analytics", "orders_usd"])  # the one USD conversion both summaries read
+EXPOSURES, FEATURES = AssetKey(["analytics", "experiment_exposures"]), AssetKey(["serving", "user_features"])
+SERVING = AssetKey(["serving", "channel_summary"])
 
 
 def platform_defs() -> Definitions:
     partitions = daily_partitions(START)
-    layers = Definitions.merge(raw_definitions(partitions), summary_definitions(partitions))
+    layers = Definitions.merge(
+        raw_definitions(partitions), summary_definitions(partitions), production_definitions(partitions)
+    )
     # Resources are only described here (no connection is opened by evaluating conditions).
     resources = build_resources(PlatformSettings.from_env({"PLATFORM_LAKE_URL": "file:///nonexistent/lake"}))
     return Definitions(
         assets=map_asset_specs(follow_upstream, layers.assets), asset_checks=layers.asset_checks,
-        resources=resources, sensors=[build_automation_sensor()],
+        resources=resources, sensors=[build_automation_sensor(), build_corrections_sensor()],
     )  # fmt: skip
 
 
 class Ticks:
-    """Successive automation ticks against one instance, carrying the cursor like the daemon."""
+    """Successive ticks against one instance, carrying the cursors like the daemon."""
 
     def __init__(self, instance: DagsterInstance) -> None:
-        self.instance, self.defs, self.cursor = instance, platform_defs(), None
+        self.instance, self.defs = instance, platform_defs()
+        self.cursor, self.automation_cursor = None, None
 
-    def tick(self) -> dict[AssetKey, set[str | None]]:
-        result = evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=self.cursor)
-        self.cursor = result.cursor
-        # The requested orders_usd runs happen (the summaries' own runs are landed by the tests).
-        for partition in result.get_requested_partitions(ORDERS_USD):
-            self.land(ORDERS_USD, partition)
-        keys = (DAILY_REVENUE, CHANNEL_SUMMARY)
-        return {key: set(result.get_requested_partitions(key)) for key in keys}
+    def corrections(self) -> dict[AssetKey, set[str]]:
+        with build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs) as context:
+            data = self.defs.get_sensor_def("corrections_sensor").evaluate_tick(context)
+        self.cursor = data.cursor
+        requested: dict[AssetKey, set[str]] = {}
+        for request in data.run_requests or []:
+            (key,) = request.asset_selection
+            if request.partition_key:
+                requested.setdefault(key, set()).add(request.partition_key)
+            else:
+                span = (request.tags[RANGE_START], request.tags[RANGE_END])
+                requested.setdefault(key, set()).add(span)
+        return requested
 
-    def land(self, key: AssetKey, partition: str) -> None:
-        self.instance.report_runless_asset_event(AssetMaterialization(asset_key=key, partition=partition))
+    def automation(self) -> dict[AssetKey, set[str | None]]:
+        result = evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=self.automation_cursor)
+        self.automation_cursor = result.cursor
+        keys = (DAILY_REVENUE, CHANNEL_SUMMARY, FEATURES, SERVING)
+        return {key: set(result.get_requested_partitions(key)) for key in keys if result.get_requested_partitions(key)}
+
+    def land(self, key: AssetKey, partition: str, data_days: list[str] | None = None) -> None:
+        metadata = {"data_days": MetadataValue.json(data_days)} if data_days is not None else {}
+        self.instance.report_runless_asset_event(AssetMaterialization(asset_key=key, partition=partition, metadata=metadata))
+
+    def land_all(self, *days: str) -> None:
+        for day in days:
+            for key in (ORDERS, RATES, EVENTS, USERS):
+                self.land(key, day, [day] if key in (ORDERS, USERS) else None)
 
 
 @pytest.fixture
@@ -69,40 +101,68 @@ def ticks() -> Iterator[Ticks]:
 
 
 def test_nothing_runs_before_upstreams_update(ticks: Ticks) -> None:
-    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}
+    assert ticks.corrections() == {} and ticks.automation() == {}
 
 
 def test_d_runs_once_every_upstream_partition_of_d_is_there(ticks: Ticks) -> None:
-    ticks.tick()
-    ticks.land(ORDERS, DAY)
-    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}  # rates of D missing
+    ticks.land(ORDERS, DAY, [DAY])
+    assert ticks.corrections() == {}  # rates of D missing: waits in the cursor
     ticks.land(RATES, DAY)
-    assert ticks.tick() == {DAILY_REVENUE: {DAY}, CHANNEL_SUMMARY: set()}  # events of D missing
+    assert ticks.corrections() == {DAILY_REVENUE: {DAY}}
     ticks.land(EVENTS, DAY)
+    ticks.land(USERS, DAY, [DAY])
     # channel_summary reads orders (and rates) one day ahead: sessions of D buy after midnight.
-    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}
-    ticks.land(ORDERS, NEXT_DAY)
+    assert ticks.corrections() == {EXPOSURES: {DAY}, FEATURES: {DAY}}
+    ticks.land(ORDERS, NEXT_DAY, [NEXT_DAY])
     ticks.land(RATES, NEXT_DAY)
-    assert ticks.tick() == {DAILY_REVENUE: {NEXT_DAY}, CHANNEL_SUMMARY: {DAY}}
-    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}  # handled: not again
+    assert ticks.corrections()[CHANNEL_SUMMARY] == {DAY}
+    assert ticks.corrections() == {}  # handled: not again
+    assert ticks.automation() == {}  # raw updates are the sensor's, never twice
 
 
-def test_a_reloaded_upstream_partition_runs_d_again(ticks: Ticks) -> None:
-    ticks.tick()
-    for key in (ORDERS, RATES, EVENTS):
-        ticks.land(key, DAY)
-    for key in (ORDERS, RATES):
-        ticks.land(key, NEXT_DAY)
-    assert DAY in ticks.tick()[CHANNEL_SUMMARY]
-    ticks.land(CHANNEL_SUMMARY, DAY)  # the requested run
-    assert ticks.tick()[CHANNEL_SUMMARY] == set()
+def test_a_refund_rebuilds_the_day_the_order_belongs_to_whatever_its_age(ticks: Ticks) -> None:
+    old_next = (datetime.fromisoformat(OLD_DAY) + timedelta(days=1)).date().isoformat()
+    before = (datetime.fromisoformat(OLD_DAY) - timedelta(days=1)).date().isoformat()
+    ticks.land_all(before, OLD_DAY, old_next, DAY, NEXT_DAY)
+    ticks.corrections()
+    # A refund made on NEXT_DAY of an order created on OLD_DAY, 100 days ago:
+    ticks.land(ORDERS, NEXT_DAY, [OLD_DAY])
+    requested = ticks.corrections()
+    assert requested[DAILY_REVENUE] == {OLD_DAY}
+    assert requested[CHANNEL_SUMMARY] == {(before, OLD_DAY)}  # D-1 reads D's orders: one range run
+    assert requested[FEATURES] == {OLD_DAY}
+    assert NEXT_DAY not in requested.get(DAILY_REVENUE, set())  # the day it was modified is untouched
+
+
+def test_a_load_that_changed_nothing_rebuilds_nothing(ticks: Ticks) -> None:
+    ticks.land_all(DAY, NEXT_DAY)
+    ticks.corrections()
+    ticks.land(ORDERS, DAY, [])  # a rerun of an old extract: every row already there
+    assert ticks.corrections() == {}
+
+
+def test_late_events_rebuild_their_day(ticks: Ticks) -> None:
+    ticks.land_all(DAY, NEXT_DAY)
+    ticks.corrections()
     ticks.land(EVENTS, DAY)  # late events of D arrived with folder D+1
-    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: {DAY}}
+    requested = ticks.corrections()
+    assert requested[CHANNEL_SUMMARY] == {DAY} and requested[EXPOSURES] == {DAY} and requested[FEATURES] == {DAY}
+    assert DAILY_REVENUE not in requested
 
 
-def test_other_days_are_untouched(ticks: Ticks) -> None:
-    ticks.tick()
-    other = (TODAY - timedelta(days=3)).isoformat()
-    ticks.land(ORDERS, other)
-    ticks.land(RATES, DAY)
-    assert ticks.tick() == {DAILY_REVENUE: set(), CHANNEL_SUMMARY: set()}
+def test_summary_changes_flow_on_through_automation(ticks: Ticks) -> None:
+    ticks.automation()
+    for day in daily_partitions(START).get_partition_keys():
+        ticks.land(CHANNEL_SUMMARY, day)
+    assert ticks.automation() == {SERVING: {None}}
+    ticks.instance.report_runless_asset_event(AssetMaterialization(asset_key=SERVING))  # the requested run
+    assert ticks.automation() == {}
+    ticks.land(CHANNEL_SUMMARY, OLD_DAY)
+    assert ticks.automation() == {SERVING: {None}}
+
+
+def test_waiting_partitions_are_kept_in_the_cursor(ticks: Ticks) -> None:
+    ticks.land(ORDERS, DAY, [DAY])
+    ticks.corrections()
+    state = json.loads(ticks.cursor)
+    assert state["pending"]["analytics/daily_revenue"] == {DAY: state["after"]}
