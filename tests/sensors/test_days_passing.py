@@ -12,8 +12,8 @@ days the sources changed, read independently from the app DB and the landing fol
 from __future__ import annotations
 
 import gzip
-import time as time_module
 import json
+import time as time_module
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
