@@ -20,7 +20,8 @@ from dagster import (
 )
 
 from data_platform.assets.partitions import daily_partitions
-from data_platform.health import DAILY_ASSETS, check_freshness
+from data_platform.health.data import DAILY_ASSETS
+from data_platform.health.servers import check_freshness
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.sensors.freshness import (
     INCIDENT_SENSOR,

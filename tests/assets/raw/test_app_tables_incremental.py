@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance, materialize
 
-from data_platform.assets.partitions import daily_partitions
+from data_platform.assets.partitions import daily_partitions, on_calendar
 from data_platform.assets.raw.app_tables import build_app_table_assets
 from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
@@ -56,7 +56,7 @@ def shop(make_database, tmp_path: Path, stack_env, monkeypatch):
         ensure_schema(conn)
     instance = DagsterInstance.ephemeral()
     settings = PlatformSettings.from_env()
-    assets = build_app_table_assets(daily_partitions(START))
+    assets = on_calendar(daily_partitions(START), build_app_table_assets())
 
     def load(day: int) -> dict:
         result = materialize(assets, resources=build_resources(settings), instance=instance,
