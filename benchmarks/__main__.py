@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dotenv import load_dotenv
 
 from benchmarks import (
+    app_extract,
     backfill,
     events_engines,
     lake_write,
@@ -44,6 +45,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=1_000_000, help="Redis feature hashes")
     parser.add_argument("--loop-users", type=int, default=50_000, help="users of the HSET-loop comparison")
     parser.add_argument("--events-scale", type=float, default=50, help="simulator scale of the events day")
+    parser.add_argument("--extract-rows", type=int, default=1_000_000, help="app DB rows of the COPY comparison")
+    parser.add_argument("--read-sql-rows", type=int, default=200_000, help="app DB rows of the read_sql comparison")
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--backfill-scale", type=float, default=1)
     return parser.parse_args(argv)
@@ -54,6 +57,8 @@ def run_all(args: argparse.Namespace, settings: PlatformSettings) -> tuple[list[
     data = order_lines(args.rows)
     with scratch_database(settings.warehouse_url) as url:
         rows += warehouse_load.run(url, data, args.to_sql_rows)
+    with scratch_database(settings.warehouse_url) as app:
+        rows += app_extract.run(app, args.extract_rows, args.read_sql_rows)
     with scratch_redis(settings.redis_url) as client:
         rows += redis_features.run(client, redis_features.feature_rows(args.users), args.loop_users)
     with scratch_lake() as lake:

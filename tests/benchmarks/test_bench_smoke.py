@@ -17,9 +17,10 @@ KEYS = {
     "lake_vs_pyarrow", "events_per_second", "events_peak_rss_mib", "backfill_partitions_per_minute",
     "backfill_dagster_overhead_s_per_partition",
     "events_vs_minimal_spark", "events_vs_duckdb", "events_per_second_local", "events_per_second_cluster",
+    "extract_vs_copy", "extract_vs_read_sql",
 }  # fmt: skip
 TINY = ["--rows", "3000", "--to-sql-rows", "500", "--users", "3000", "--loop-users", "500",
-        "--events-scale", "0.05", "--backfill-days", "3", "--backfill-scale", "0.05"]  # fmt: skip
+        "--events-scale", "0.05", "--extract-rows", "2000", "--read-sql-rows", "500", "--backfill-days", "3", "--backfill-scale", "0.05"]  # fmt: skip
 
 
 def databases(url: str) -> set[str]:
