@@ -27,7 +27,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-def run_demo(days: int) -> int:
+def run_demo(days: int, scale: float = 1.0) -> int:
     env_file = project_root() / ".env"
     load_dotenv(env_file, override=False)
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
@@ -41,7 +41,7 @@ def run_demo(days: int) -> int:
         return 2
     # Plain-shell `dagster …` commands read `.env`: they then record runs where the UI looks.
     _pin(env_file, "DAGSTER_HOME", str(ensure_dagster_home()), replace=True)
-    _simulate_until(settings, yesterday)
+    _simulate_until(settings, yesterday, scale)
     ok = _catch_up(settings, yesterday)
     _print_tables(settings)
     _print_serving(settings)
@@ -59,7 +59,7 @@ def _pin(env_file, name: str, value: str, replace: bool = False) -> None:
     write_env_file(env_file, {name: value})
 
 
-def _simulate_until(settings: PlatformSettings, yesterday: date) -> None:
+def _simulate_until(settings: PlatformSettings, yesterday: date, scale: float) -> None:
     """Simulate the days after the last simulated one, up to yesterday."""
     import psycopg
 
@@ -73,7 +73,7 @@ def _simulate_until(settings: PlatformSettings, yesterday: date) -> None:
     if first > yesterday:
         print(f"sources already simulated through {yesterday}")
         return
-    config = SimulationConfig(start=first, days=(yesterday - first).days + 1)
+    config = SimulationConfig(start=first, days=(yesterday - first).days + 1, scale=scale)
     print(simulate(config, settings.app_db_url, settings.lake_url, settings.s3_endpoint_url))
 
 

@@ -110,6 +110,14 @@ class Ticker:
 
     def execute(self, request: RunRequest, job_name: str | None = None) -> bool:
         """Run one request here, as the daemon would launch it."""
+        from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+        # Runs resolve definitions against "the current instance"; make it this one, whatever
+        # a short-lived instance elsewhere in the process last set.
+        with set_defs_state_storage(self.instance.defs_state_storage):
+            return self._execute(request, job_name)
+
+    def _execute(self, request: RunRequest, job_name: str | None) -> bool:
         tags = dict(request.tags or {})
         if job_name:
             job = self.defs.get_repository_def().get_job(job_name)
