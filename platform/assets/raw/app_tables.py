@@ -30,6 +30,7 @@ from data_platform.assets.raw import shapes as c
 from data_platform.assets.raw import source_changes as changes
 from data_platform.assets.raw.schemas import ORDERS, USERS
 from data_platform.resources.app_db import AppDbResource
+from data_platform.resources.lake.files import LakeFiles
 from data_platform.resources.lake.io_manager import LakeParquetEngine
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.lake.tables import utc_days
@@ -39,6 +40,7 @@ from data_platform.resources.warehouse.sql import TableRef
 APP_TABLES = {"users": (USERS, "user_id"), "orders": (ORDERS, "order_id")}
 # Rows whose transaction commits up to this long after their `modified_at` are still caught.
 LATE_COMMIT_MARGIN = timedelta(hours=3)
+CHANGE_BATCH_ROWS = 200_000  # keys and versions compared with the warehouse per batch
 
 
 def build_app_table_assets() -> list[AssetsDefinition]:
@@ -130,12 +132,15 @@ def _load(name: str, key: str) -> AssetsDefinition:
         metadata={"write_mode": "merge", "primary_key": [key], "version_column": "modified_at",
                   "not_null": [key, "modified_at"], "data_day_column": "created_at"},  # fmt: skip
     )
-    def load(context: AssetExecutionContext, rows: pa.Table, warehouse: WarehouseResource) -> pa.Table:
+    def load(context: AssetExecutionContext, rows: LakeFiles, warehouse: WarehouseResource) -> LakeFiles:
+        """The lake files go to the warehouse by reference; only keys and versions are read here."""
+        versions = [key, "modified_at", "created_at"]
         with warehouse.get_connection() as conn:
-            changed = changes.newer_rows(conn, TableRef("raw", name), rows, key, "modified_at")
+            changed = [changes.newer_rows(conn, TableRef("raw", name), part, key, "modified_at")
+                       for part in rows.tables(versions, CHANGE_BATCH_ROWS)]  # fmt: skip
+        days = sorted({day for part in changed for day in changes.data_days(part, "created_at")})
         context.add_output_metadata({
-            changes.DATA_DAYS: MetadataValue.json(changes.data_days(changed, "created_at")),
-            "changed_rows": changed.num_rows,
+            changes.DATA_DAYS: MetadataValue.json(days), "changed_rows": sum(p.num_rows for p in changed),
         })  # fmt: skip
         return rows
 
