@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from dagster import AssetKey, DagsterInstance
+from dotenv import dotenv_values
 
 TABLES = ["raw.orders", "raw.events", "analytics.daily_revenue", "analytics.channel_summary"]
 
@@ -33,9 +34,9 @@ def test_demo_twice_the_same_day(make_database, stack_env, tmp_path: Path, monke
     monkeypatch.delenv("PLATFORM_START_DATE", raising=False)
     assert demo.run_demo(days=2, scale=0.05) == 0
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
-    env_file = (tmp_path / ".env").read_text()
-    assert f"PLATFORM_START_DATE={yesterday - timedelta(days=1)}" in env_file
-    assert f"DAGSTER_HOME={tmp_path / 'home'}" in env_file
+    pinned = dotenv_values(tmp_path / ".env")
+    assert pinned["PLATFORM_START_DATE"] == (yesterday - timedelta(days=1)).isoformat()
+    assert pinned["DAGSTER_HOME"] == str(tmp_path / "home")
     instance = DagsterInstance.get()
     days = {(yesterday - timedelta(days=n)).isoformat() for n in range(2)}
     for key in (["raw", "orders"], ["raw", "events"], ["analytics", "channel_summary"], ["serving", "user_features"]):
