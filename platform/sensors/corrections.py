@@ -114,6 +114,21 @@ def requests_for(graph, wanted: dict[AssetKey, set[str]]) -> list[RunRequest]:
     return requests
 
 
+def _left_to_automation(graph, ready: dict[AssetKey, set[str]]) -> dict[AssetKey, set[str]]:
+    """Drop partitions an upstream follower partition requested in the same tick feeds: the
+    automation condition rebuilds them once that upstream has run, so nothing runs twice."""
+    kept: dict[AssetKey, set[str]] = {}
+    for key, partitions in ready.items():
+        fed = {
+            p for p in partitions
+            if any(parent.partition_key in ready.get(parent.asset_key, ())
+                   for parent in graph.get_parents_partitions(key, p).parent_partitions)
+        }  # fmt: skip
+        if partitions - fed:
+            kept[key] = partitions - fed
+    return kept
+
+
 def _records_after(instance, key: AssetKey, after: int | None) -> list:
     """Materializations of `key` after storage id `after`, oldest first, page by page."""
     records, cursor = [], None
@@ -150,7 +165,7 @@ def evaluate(context: SensorEvaluationContext) -> SensorResult:
         for k, ps in due.items() if set(ps) - ready[k]
     }  # fmt: skip
     cursor = json.dumps({"after": newest, "pending": pending})
-    requests = requests_for(graph, {k: ps for k, ps in ready.items() if ps})
+    requests = requests_for(graph, _left_to_automation(graph, ready))
     if not requests:
         return SensorResult(skip_reason="no raw change waiting for its days", cursor=cursor)
     return SensorResult(run_requests=requests, cursor=cursor)

@@ -31,9 +31,10 @@ DAYS, SCALE = 10, 0.05
 YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
 START = YESTERDAY - timedelta(days=DAYS - 1)
 RAW = ["users", "orders", "events", "exchange_rates", "nps_responses"]
-ANALYTICS = ["daily_revenue", "channel_summary", "experiment_exposures", "ab_test_results"]
+ANALYTICS = ["orders_usd", "daily_revenue", "channel_summary", "experiment_exposures", "ab_test_results"]
 DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), AssetKey(["analytics", "channel_summary"])
 EXPOSURES, FEATURES = AssetKey(["analytics", "experiment_exposures"]), AssetKey(["serving", "user_features"])
+ORDERS_USD = AssetKey(["analytics", "orders_usd"])
 
 
 def platform_env(make_database, lake: Path, redis_db: int, stack_env: dict[str, str]) -> dict[str, str]:
@@ -83,6 +84,7 @@ def expected_rebuilds(order_days: set[date], events: set[date], day: date) -> di
     before = lambda days: {d - timedelta(days=1) for d in days}  # noqa: E731 (channel_summary reads D+1)
     rates = {day}
     wanted = {
+        ORDERS_USD: order_days | rates,
         DAILY_REVENUE: order_days | rates,
         CHANNEL_SUMMARY: order_days | before(order_days) | rates | before(rates) | events,
         EXPOSURES: events,
