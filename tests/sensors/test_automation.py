@@ -38,10 +38,13 @@ START = TODAY - timedelta(days=120)  # far more than any lookback window
 DAY = (TODAY - timedelta(days=2)).isoformat()
 NEXT_DAY = (TODAY - timedelta(days=1)).isoformat()  # the newest partition
 OLD_DAY = (TODAY - timedelta(days=100)).isoformat()
+BEFORE_OLD = (TODAY - timedelta(days=101)).isoformat()
 ORDERS, RATES, EVENTS, USERS = (AssetKey(["raw", n]) for n in ("orders", "exchange_rates", "events", "users"))
+ORDERS_USD = AssetKey(["analytics", "orders_usd"])
 DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), AssetKey(["analytics", "channel_summary"])
 EXPOSURES, FEATURES = AssetKey(["analytics", "experiment_exposures"]), AssetKey(["serving", "user_features"])
 SERVING = AssetKey(["serving", "channel_summary"])
+SUMMARIES = (ORDERS_USD, DAILY_REVENUE, CHANNEL_SUMMARY, EXPOSURES, FEATURES)
 
 
 def platform_defs() -> Definitions:
@@ -81,7 +84,7 @@ class Ticks:
     def automation(self) -> dict[AssetKey, set[str | None]]:
         result = evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=self.automation_cursor)
         self.automation_cursor = result.cursor
-        keys = (DAILY_REVENUE, CHANNEL_SUMMARY, FEATURES, SERVING)
+        keys = (DAILY_REVENUE, CHANNEL_SUMMARY, FEATURES, SERVING, EXPOSURES, ORDERS_USD)
         return {key: set(result.get_requested_partitions(key)) for key in keys if result.get_requested_partitions(key)}
 
     def land(self, key: AssetKey, partition: str, data_days: list[str] | None = None) -> None:
@@ -89,9 +92,14 @@ class Ticks:
         self.instance.report_runless_asset_event(AssetMaterialization(asset_key=key, partition=partition, metadata=metadata))
 
     def land_all(self, *days: str) -> None:
+        """Every raw and summary partition of `days` there, and both ticks caught up."""
         for day in days:
             for key in (ORDERS, RATES, EVENTS, USERS):
                 self.land(key, day, [day] if key in (ORDERS, USERS) else None)
+            for key in SUMMARIES:
+                self.land(key, day)
+        self.corrections()
+        self.automation()
 
 
 @pytest.fixture
@@ -108,46 +116,44 @@ def test_d_runs_once_every_upstream_partition_of_d_is_there(ticks: Ticks) -> Non
     ticks.land(ORDERS, DAY, [DAY])
     assert ticks.corrections() == {}  # rates of D missing: waits in the cursor
     ticks.land(RATES, DAY)
-    assert ticks.corrections() == {DAILY_REVENUE: {DAY}}
-    ticks.land(EVENTS, DAY)
-    ticks.land(USERS, DAY, [DAY])
-    # channel_summary reads orders (and rates) one day ahead: sessions of D buy after midnight.
-    assert ticks.corrections() == {EXPOSURES: {DAY}, FEATURES: {DAY}}
-    ticks.land(ORDERS, NEXT_DAY, [NEXT_DAY])
-    ticks.land(RATES, NEXT_DAY)
-    assert ticks.corrections()[CHANNEL_SUMMARY] == {DAY}
+    assert ticks.corrections() == {ORDERS_USD: {DAY}}
     assert ticks.corrections() == {}  # handled: not again
-    assert ticks.automation() == {}  # raw updates are the sensor's, never twice
 
 
 def test_a_refund_rebuilds_the_day_the_order_belongs_to_whatever_its_age(ticks: Ticks) -> None:
     old_next = (datetime.fromisoformat(OLD_DAY) + timedelta(days=1)).date().isoformat()
-    before = (datetime.fromisoformat(OLD_DAY) - timedelta(days=1)).date().isoformat()
-    ticks.land_all(before, OLD_DAY, old_next, DAY, NEXT_DAY)
-    ticks.corrections()
+    ticks.land_all(BEFORE_OLD, OLD_DAY, old_next, DAY, NEXT_DAY)
     # A refund made on NEXT_DAY of an order created on OLD_DAY, 100 days ago:
     ticks.land(ORDERS, NEXT_DAY, [OLD_DAY])
-    requested = ticks.corrections()
-    assert requested[DAILY_REVENUE] == {OLD_DAY}
-    assert requested[CHANNEL_SUMMARY] == {(before, OLD_DAY)}  # D-1 reads D's orders: one range run
-    assert requested[FEATURES] == {OLD_DAY}
-    assert NEXT_DAY not in requested.get(DAILY_REVENUE, set())  # the day it was modified is untouched
+    assert ticks.corrections() == {ORDERS_USD: {OLD_DAY}}  # not NEXT_DAY, the day it was modified
+    ticks.land(ORDERS_USD, OLD_DAY)  # the requested run
+    # Then automation: D-1 of channel_summary reads D's orders (sessions buy after midnight).
+    assert ticks.automation() == {DAILY_REVENUE: {OLD_DAY}, CHANNEL_SUMMARY: {BEFORE_OLD, OLD_DAY}, FEATURES: {OLD_DAY}}
 
 
 def test_a_load_that_changed_nothing_rebuilds_nothing(ticks: Ticks) -> None:
     ticks.land_all(DAY, NEXT_DAY)
-    ticks.corrections()
     ticks.land(ORDERS, DAY, [])  # a rerun of an old extract: every row already there
-    assert ticks.corrections() == {}
+    assert ticks.corrections() == {} and ticks.automation() == {}
 
 
 def test_late_events_rebuild_their_day(ticks: Ticks) -> None:
     ticks.land_all(DAY, NEXT_DAY)
-    ticks.corrections()
     ticks.land(EVENTS, DAY)  # late events of D arrived with folder D+1
-    requested = ticks.corrections()
-    assert requested[CHANNEL_SUMMARY] == {DAY} and requested[EXPOSURES] == {DAY} and requested[FEATURES] == {DAY}
-    assert DAILY_REVENUE not in requested
+    assert ticks.corrections() == {CHANNEL_SUMMARY: {DAY}, EXPOSURES: {DAY}, FEATURES: {DAY}}
+
+
+def test_a_refund_and_late_events_of_one_day_rebuild_it_once(ticks: Ticks) -> None:
+    ticks.land_all(DAY, NEXT_DAY)
+    ticks.land(EVENTS, DAY)
+    ticks.land(ORDERS, NEXT_DAY, [DAY])
+    # channel_summary and user_features of D wait for orders_usd of D: automation runs them after it.
+    assert ticks.corrections() == {ORDERS_USD: {DAY}, EXPOSURES: {DAY}}
+    ticks.land(ORDERS_USD, DAY)
+    ticks.land(EXPOSURES, DAY)
+    requested = ticks.automation()
+    assert requested[CHANNEL_SUMMARY] == {DAY}  # (D-1 too, were its own upstream days there)
+    assert requested[FEATURES] == {DAY}
 
 
 def test_summary_changes_flow_on_through_automation(ticks: Ticks) -> None:
@@ -165,4 +171,4 @@ def test_waiting_partitions_are_kept_in_the_cursor(ticks: Ticks) -> None:
     ticks.land(ORDERS, DAY, [DAY])
     ticks.corrections()
     state = json.loads(ticks.cursor)
-    assert state["pending"]["analytics/daily_revenue"] == {DAY: state["after"]}
+    assert state["pending"]["analytics/orders_usd"] == {DAY: state["after"]}
