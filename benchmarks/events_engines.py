@@ -107,6 +107,7 @@ def child(lake: str, day: str) -> dict:
             seconds, report["events"] = _ours(spark, the_day, files, out / "ours")
             report["ours"].append(seconds)
             report["duckdb"].append(_duckdb(the_day, files, out / "duckdb"))
+            print(json.dumps(report), file=sys.stderr, flush=True)  # progress, in the child's log
         spark.stop()
         with standalone_cluster(out / "cluster", workers=2) as master:
             spark = _session(master)

@@ -60,6 +60,7 @@ def _stop(process: subprocess.Popen) -> None:
 @contextmanager
 def standalone_cluster(root: Path, workers: int = 2) -> Iterator[str]:
     """Start a master and `workers` one-core workers under `root`; yield the master URL."""
+    root.mkdir(parents=True, exist_ok=True)
     port, ui_port = _free_port(), _free_port()
     master_url = f"spark://127.0.0.1:{port}"
     processes = [_start(["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
