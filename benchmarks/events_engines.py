@@ -45,7 +45,7 @@ def _session(master: str):
 
     use_this_python()
     builder = SparkSession.builder
-    extra = {} if master.startswith("local") else {"spark.executor.memory": "2g", "spark.driver.host": "127.0.0.1",
+    extra = {} if master.startswith("local") else {"spark.executor.memory": "512m", "spark.driver.host": "127.0.0.1",
                                                    "spark.driver.bindAddress": "127.0.0.1"}  # fmt: skip
     for key, value in {**spark_config(master), **extra}.items():
         builder = builder.config(key, value)
