@@ -15,6 +15,20 @@ from data_platform.local.stack import LocalStack
 from data_platform.resources.settings import PlatformSettings
 
 
+@pytest.fixture(autouse=True)
+def no_dangling_instance_state() -> Iterator[None]:
+    """Each test starts with no "current" Dagster definitions-state storage.
+
+    A new DagsterInstance makes its state storage the process-wide current one until it is
+    disposed; an instance a test drops without disposing would leave every later definitions
+    load in the session reading through a dead instance.
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A local stack of its own for the test session, on free ports, stopped at the end."""

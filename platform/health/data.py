@@ -28,7 +28,8 @@ GRACE = timedelta(hours=6)
 DAILY_ASSETS = (
     "lake/users", "lake/orders", "lake/exchange_rates", "lake/events",
     "raw/users", "raw/orders", "raw/exchange_rates", "raw/events",
-    "analytics/channel_summary", "analytics/daily_revenue", "analytics/experiment_exposures",
+    "analytics/orders_usd", "analytics/channel_summary", "analytics/daily_revenue",
+    "analytics/experiment_exposures",
     "serving/user_features",
 )  # fmt: skip
 

@@ -7,8 +7,6 @@ own work and log directory, and is stopped by its PID.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +17,10 @@ from pathlib import Path
 
 import pyspark
 
+from data_platform.local.processes import free_port, stop_group
+
 SPARK_HOME = Path(pyspark.__file__).parent
 START_TIMEOUT_S = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen:
@@ -47,21 +41,11 @@ def _alive_workers(ui_port: int) -> int:
         return -1
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @contextmanager
 def standalone_cluster(root: Path, workers: int = 2) -> Iterator[str]:
     """Start a master and `workers` one-core workers under `root`; yield the master URL."""
     root.mkdir(parents=True, exist_ok=True)
-    port, ui_port = _free_port(), _free_port()
+    port, ui_port = free_port(), free_port()
     master_url = f"spark://127.0.0.1:{port}"
     processes = [_start(["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
                          "--webui-port", str(ui_port)], root / "master.log")]  # fmt: skip
@@ -71,7 +55,7 @@ def standalone_cluster(root: Path, workers: int = 2) -> Iterator[str]:
             work.mkdir(parents=True)
             processes.append(_start(["org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                                      "--cores", "1", "--memory", "1g", "--work-dir", str(work),
-                                     "--webui-port", str(_free_port()), master_url], work / "worker.log"))  # fmt: skip
+                                     "--webui-port", str(free_port()), master_url], work / "worker.log"))  # fmt: skip
         deadline = time.monotonic() + START_TIMEOUT_S
         while _alive_workers(ui_port) < workers:
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
@@ -80,4 +64,4 @@ def standalone_cluster(root: Path, workers: int = 2) -> Iterator[str]:
         yield master_url
     finally:
         for process in reversed(processes):
-            _stop(process)
+            stop_group(process)

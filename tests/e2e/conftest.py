@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance
-from e2e_servers import ARTIFACTS, REPO, Platform, Servers, answers, stop, wait_for
+from e2e_servers import ARTIFACTS, REPO, Platform, Servers, answers, wait_for
 
-from data_platform.local.processes import free_port
+from data_platform.local.processes import free_port, stop_group
 from data_platform.simulator.run import SimulationConfig, simulate
 
 
@@ -80,6 +80,6 @@ def servers(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield running
     finally:
         for process in running.processes:
-            stop(process)
+            stop_group(process)
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -66,15 +64,6 @@ def wait_for(check: Callable[[], object], what: str, timeout: float, every: floa
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop a server and everything it started (its process group): TERM, then KILL."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def answers(url: str) -> bool:
