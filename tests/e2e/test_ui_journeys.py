@@ -104,7 +104,9 @@ def test_a_new_landing_folder_flows_to_the_summary_layer(servers: Servers, platf
                        f"analytics/channel_summary {newest} after raw.events", timeout=240)
     summary_run = next(r for r in runs(servers) if r["runId"] == summary[0]["runId"])
     tags = {tag["key"]: tag["value"] for tag in summary_run["tags"]}
-    assert tags.get("dagster/sensor_name") == "follow_upstream_sensor", tags
+    # Launched by the platform's reactive machinery, not by hand: the automation sensor, or the
+    # corrections sensor when raw.events reports the late-event days it changed.
+    assert tags.get("dagster/sensor_name") in {"follow_upstream_sensor", "corrections_sensor"}, tags
 
 
 def test_a_failed_run_leaves_an_incident_report(servers: Servers, platform: Platform) -> None:
