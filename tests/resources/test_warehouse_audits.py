@@ -7,7 +7,6 @@ runs the same audits on its staged table before the transaction.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -33,16 +32,6 @@ from data_platform.resources.warehouse.sql import REDSHIFT, TableRef
 DAY = datetime(2026, 1, 1, tzinfo=UTC)
 WINDOW = (DAY, DAY + timedelta(days=1))
 PARTITION = WriteContract("partition", "ts", ("id",), not_null=("id", "ts"))
-
-
-@pytest.fixture
-def warehouse(stack_env: dict[str, str]) -> WarehouseResource:
-    return WarehouseResource(url=stack_env["PLATFORM_WAREHOUSE_URL"])
-
-
-@pytest.fixture
-def schema() -> str:
-    return f"t_{uuid.uuid4().hex[:10]}"
 
 
 def rows(ids: list[int | None], tag: str = "good") -> pa.Table:

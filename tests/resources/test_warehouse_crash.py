@@ -7,12 +7,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 
 from data_platform.resources.warehouse.resource import WarehouseResource
 
@@ -47,16 +45,6 @@ data = pa.table({
 engine.write_partition(schema, "events", data, "ts", day, day + timedelta(days=1))
 print("COMMITTED", flush=True)
 """
-
-
-@pytest.fixture
-def warehouse(stack_env: dict[str, str]) -> WarehouseResource:
-    return WarehouseResource(url=stack_env["PLATFORM_WAREHOUSE_URL"])
-
-
-@pytest.fixture
-def schema() -> str:
-    return f"t_{uuid.uuid4().hex[:10]}"
 
 
 def start_writer(url: str, schema: str, tag: str, rows: int, release: str = "-") -> subprocess.Popen:

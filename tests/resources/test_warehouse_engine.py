@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -20,19 +19,8 @@ DAY = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def warehouse(stack_env: dict[str, str]) -> WarehouseResource:
-    return WarehouseResource(url=stack_env["PLATFORM_WAREHOUSE_URL"])
-
-
-@pytest.fixture
 def engine(warehouse: WarehouseResource) -> WarehouseEngine:
     return warehouse.engine()
-
-
-@pytest.fixture
-def schema() -> str:
-    """A schema of the test's own, so tests never see each other's tables."""
-    return f"t_{uuid.uuid4().hex[:10]}"
 
 
 def events(day: datetime, n: int, tag: str = "a") -> pa.Table:

@@ -4,7 +4,6 @@ No `from __future__ import annotations`: Dagster reads asset annotations at defi
 """
 
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -54,11 +53,6 @@ def build_assets(schema: str) -> list[dg.AssetsDefinition]:
         assert events["event_id"].is_unique and len(events) == 12  # the three days written above
 
     return [events, users, event_counts, all_events]
-
-
-@pytest.fixture
-def schema() -> str:
-    return f"t_{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
