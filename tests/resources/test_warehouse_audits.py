@@ -16,8 +16,7 @@ import pytest
 from psycopg import sql
 
 from data_platform.resources.warehouse.contract import ContractError, WriteContract
-from data_platform.resources.warehouse.engine import WarehouseEngine
-from data_platform.resources.warehouse.executor import AuditError
+from data_platform.resources.warehouse.engine import AuditError, WarehouseEngine
 from data_platform.resources.warehouse.io_manager import WarehouseIOManager
 from data_platform.resources.warehouse.plan import (
     Audit,

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pytest
 from psycopg import sql
 
-from data_platform.resources.warehouse.engine import SchemaDriftError, WarehouseEngine
+from data_platform.resources.warehouse.contract import SchemaDriftError
+from data_platform.resources.warehouse.engine import WarehouseEngine
 from data_platform.resources.warehouse.resource import WarehouseResource
 
 DAY = datetime(2026, 1, 1, tzinfo=UTC)

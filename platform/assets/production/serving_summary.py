@@ -17,8 +17,7 @@ from data_platform.assets import conventions
 from data_platform.assets.production import stores as c
 from data_platform.resources.app_db import AppDbResource
 from data_platform.resources.warehouse.contract import WriteContract
-from data_platform.resources.warehouse.engine import WarehouseEngine, WriteStats
-from data_platform.resources.warehouse.executor import AuditError
+from data_platform.resources.warehouse.engine import AuditError, WarehouseEngine, WriteStats
 from data_platform.resources.warehouse.read import read_table
 from data_platform.resources.warehouse.resource import WarehouseResource
 from data_platform.resources.warehouse.sql import POSTGRES, TableRef

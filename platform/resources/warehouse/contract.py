@@ -14,9 +14,16 @@ Assets state it in their definition metadata with Dagster's names where they exi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from data_platform.resources.warehouse.arrow import utc
+
+if TYPE_CHECKING:  # the lake's file source imports this module
+    from data_platform.resources.warehouse.source import Source
+    from data_platform.resources.warehouse.sql import TableRef
 
 WRITE_MODES = ("partition", "replace", "merge")
 SCHEMA_CHANGES = ("fail", "rebuild")
@@ -26,6 +33,10 @@ LEGACY_PARTITION_KEY = "partition_column"
 
 class ContractError(ValueError):
     """An asset's write metadata is missing something or contradicts itself."""
+
+
+class SchemaDriftError(ValueError):
+    """The data's columns differ from the table's: changing a table is a deliberate migration."""
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -87,4 +98,26 @@ def partition_expr_of(metadata: Mapping[str, Any] | None) -> str | None:
     """Just the partition column of an asset's metadata (lake writes split by it)."""
     metadata = metadata or {}
     return metadata.get("partition_expr") or metadata.get(LEGACY_PARTITION_KEY) or None
+
+
+def check_window(source: Source, column: str, start: datetime, end: datetime) -> None:
+    """Refuse rows outside the window: a rerun deletes only the window, so they would pile up."""
+    if column not in source.schema.names:
+        raise ValueError(f"the data has no window column {column!r}")
+    outside = source.rows_outside(column, start, end)
+    if outside:
+        raise ValueError(
+            f"{outside} of {source.num_rows} rows have {column!r} outside the window "
+            f"[{utc(start).isoformat()}, {utc(end).isoformat()})"
+        )
+
+
+def check_columns(ref: TableRef, table_columns: Sequence[str], data_columns: Sequence[str]) -> None:
+    """Schema drift is explicit: name the columns that one side has and the other lacks."""
+    extra = [c for c in data_columns if c not in table_columns]
+    missing = [c for c in table_columns if c not in data_columns]
+    if extra:
+        raise SchemaDriftError(f"{ref.name} has no columns {extra} that the data has; add them with a migration")
+    if missing:
+        raise SchemaDriftError(f"the data lacks columns {missing} of {ref.name}")
 

@@ -16,13 +16,21 @@ from datetime import datetime
 import pandas as pd
 import psycopg
 import pyarrow as pa
+from psycopg import sql
 
 from data_platform.resources.lake.files import LakeFiles
-from data_platform.resources.warehouse.arrow import utc
-from data_platform.resources.warehouse.contract import ContractError, WriteContract
-from data_platform.resources.warehouse.executor import Hook, execute
+from data_platform.resources.warehouse.arrow import csv_chunks
+from data_platform.resources.warehouse.contract import (
+    ContractError,
+    WriteContract,
+    check_columns,
+    check_window,
+)
 from data_platform.resources.warehouse.plan import (
+    Audit,
+    CopyIn,
     Plan,
+    Step,
     WriteSpec,
     plan_merge,
     plan_partition_write,
@@ -36,15 +44,24 @@ from data_platform.resources.warehouse.sql import (
     TableRef,
     create_schema,
     create_table,
+    idents,
 )
 
+Hook = Callable[[psycopg.Connection], None]
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
 # Lake files are loaded where they lie: streamed into PostgreSQL, COPYed by Redshift from S3.
 Data = pa.Table | pd.DataFrame | LakeFiles | Source
 
 
-class SchemaDriftError(ValueError):
-    """The data's columns differ from the table's: changing a table is a deliberate migration."""
+class AuditError(ValueError):
+    """A blocking audit found offending rows: nothing of this write was published."""
+
+    def __init__(self, check: str, rows: list[tuple]) -> None:
+        self.check, self.rows = check, rows
+        plain = [[v if v is None or isinstance(v, int | float | str) else str(v) for v in row] for row in rows]
+        keys = [row[0] if len(row) == 1 else row for row in plain]
+        self.keys = keys  # JSON-ready (dates as ISO text), for metadata and reports
+        super().__init__(f"audit {check!r} failed on the new rows (nothing published); offending keys: {keys}")
 
 
 @dataclass(frozen=True)
@@ -162,24 +179,35 @@ class WarehouseEngine:
         return WriteStats(source.num_rows, counts.get("deleted", 0), inserted, time.monotonic() - started)
 
 
-def check_window(source: Source, column: str, start: datetime, end: datetime) -> None:
-    """Refuse rows outside the window: a rerun deletes only the window, so they would pile up."""
-    if column not in source.schema.names:
-        raise ValueError(f"the data has no window column {column!r}")
-    outside = source.rows_outside(column, start, end)
-    if outside:
-        raise ValueError(
-            f"{outside} of {source.num_rows} rows have {column!r} outside the window "
-            f"[{utc(start).isoformat()}, {utc(end).isoformat()})"
-        )
+def execute(conn: psycopg.Connection, plan: Plan, data: Source, before_commit: Hook | None = None) -> dict[str, int]:
+    """Run a plan: prepare, the transaction (with `before_commit` just before COMMIT), cleanup."""
+    counts: dict[str, int] = {}
+    run_steps(conn, plan.prepare, data, counts)
+    with conn.transaction():
+        run_steps(conn, plan.transaction, data, counts)
+        if before_commit:
+            before_commit(conn)
+    run_steps(conn, plan.cleanup, data, counts)
+    return counts
 
 
-def check_columns(ref: TableRef, table_columns: Sequence[str], data_columns: Sequence[str]) -> None:
-    """Schema drift is explicit: name the columns that one side has and the other lacks."""
-    extra = [c for c in data_columns if c not in table_columns]
-    missing = [c for c in table_columns if c not in data_columns]
-    if extra:
-        raise SchemaDriftError(f"{ref.name} has no columns {extra} that the data has; add them with a migration")
-    if missing:
-        raise SchemaDriftError(f"the data lacks columns {missing} of {ref.name}")
-
+def run_steps(conn: psycopg.Connection, steps: list[Step], data: Source, counts: dict[str, int]) -> None:
+    with conn.cursor() as cur:
+        for step in steps:
+            if isinstance(step, Audit):
+                cur.execute(step.query, step.params or None)
+                if offending := cur.fetchall():
+                    raise AuditError(step.name, offending)
+                continue
+            if isinstance(step, CopyIn):
+                cur.execute("SET LOCAL TIME ZONE 'UTC'")  # the CSV carries timestamps as UTC wall time
+                copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(step.table, idents(step.columns))
+                with cur.copy(copy) as stream:  # batch by batch: lake files never sit in memory whole
+                    for table in data.tables(step.columns):
+                        for chunk in csv_chunks(table):
+                            stream.write(chunk)
+                counts["copied"] = counts.get("copied", 0) + data.num_rows
+                continue
+            cur.execute(step.query, step.params or None)
+            if step.label:
+                counts[step.label] = counts.get(step.label, 0) + max(cur.rowcount, 0)

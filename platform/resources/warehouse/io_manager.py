@@ -21,8 +21,7 @@ import pyarrow as pa
 
 from data_platform.resources.lake.files import LakeFiles
 from data_platform.resources.warehouse.contract import WriteContract, partition_expr_of
-from data_platform.resources.warehouse.engine import WarehouseEngine
-from data_platform.resources.warehouse.executor import AuditError
+from data_platform.resources.warehouse.engine import AuditError, WarehouseEngine
 from data_platform.resources.warehouse.resource import WarehouseResource
 from data_platform.resources.warehouse.source import LakeFilesSource, Source, as_source
 
