@@ -3,8 +3,9 @@
 - `user_features`: `user_features:current` names a sealed, non-expiring version whose keys
   are there (a Redis restarted without its data, or a half-written version, fails).
 - `serving_channel_summary`: the app's `serving.channel_summary` exists and has rows.
-- `latest_partitions`: every daily asset has its newest partition materialized (the day
-  that ended more than `GRACE` ago, so the nightly runs have had time).
+- `freshness`: the rule of the UI's `freshness_check`s: once the deadline cron
+  (`PLATFORM_FRESHNESS_DEADLINE_CRON`, 03:00 UTC) has ticked, every daily asset has the day
+  before it materialized; one rule for the UI, the incident reports and this command.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
+from dagster import AssetKey, DagsterInstance
+from dagster._utils.schedules import get_latest_completed_cron_tick
 
 from data_platform.health.runner import HealthContext, missing
 from data_platform.resources.settings import PlatformSettings
@@ -21,8 +23,6 @@ FEATURE_NAMESPACE = "user_features"
 # Up to this many keys a version's keys are counted exactly (SCAN); above, the key count
 # of the whole database must at least cover the sealed count, so health stays fast.
 EXACT_COUNT_LIMIT = 100_000
-# The nightly schedule loads yesterday at 01:00 UTC; a day is due this long after it ends.
-GRACE = timedelta(hours=6)
 # The daily assets whose newest partition readers rely on (a test keeps this list equal to
 # the daily assets of the definitions, so it cannot drift; loading them here would be slow).
 DAILY_ASSETS = (
@@ -75,35 +75,29 @@ def check_serving_summary(app_db_url: str) -> str:
     return f"serving.channel_summary: {rows} rows, up to {last}"
 
 
-def due_partition(settings: PlatformSettings, now: datetime | None = None) -> str | None:
-    """The newest daily partition that should be loaded by now (None before the first)."""
-    # Daily partitions run to yesterday (a day is complete once it is over), counted back by GRACE.
-    last = ((now or datetime.now(UTC)) - GRACE).date() - timedelta(days=1)
-    return last.isoformat() if last >= settings.start_date else None
-
-
-def check_latest_partitions(settings: PlatformSettings, instance: DagsterInstance) -> str:
-    day = due_partition(settings)
-    if day is None:
-        return "no partition due yet"
-    absent = [
+def check_freshness(instance: DagsterInstance, settings: PlatformSettings) -> str:
+    """The freshness checks' rule: once the deadline cron has ticked, the day before it must be
+    materialized for every daily asset (the same expectation the UI's `freshness_check` shows)."""
+    deadline = get_latest_completed_cron_tick(settings.freshness_deadline_cron, datetime.now(UTC), "UTC")
+    expected = (deadline.date() - timedelta(days=1)).isoformat()
+    if expected < settings.start_date.isoformat():
+        return f"no partition due yet (first partition {settings.start_date})"
+    stale = [
         name for name in DAILY_ASSETS
-        if not instance.fetch_materializations(
-            AssetRecordsFilter(AssetKey(name.split("/")), asset_partitions=[day]), limit=1
-        ).records
+        if expected not in instance.get_materialized_partitions(AssetKey(name.split("/")))
     ]  # fmt: skip
-    if absent:
-        raise RuntimeError(f"partition {day} missing for {', '.join(absent)}")
-    return f"partition {day} materialized for {len(DAILY_ASSETS)} daily assets"
+    if stale:
+        raise RuntimeError(f"partition {expected} missing after the {deadline:%H:%M} UTC deadline: " + ", ".join(stale))
+    return f"{len(DAILY_ASSETS)} daily assets have partition {expected} (deadline {deadline:%Y-%m-%d %H:%M} UTC)"
 
 
 def checks(ctx: HealthContext) -> dict[str, Callable[[], str]]:
-    """Is the data there: served features, the serving table, the newest partitions."""
+    """Is the data there: served features, the serving table, every daily asset on time."""
     settings = ctx.settings
     return {
         "user_features": (lambda: check_user_features(settings.redis_url))
         if settings.redis_url else missing("redis"),
         "serving_channel_summary": (lambda: check_serving_summary(settings.app_db_url))
         if settings.app_db_url else missing("app_db"),
-        "latest_partitions": lambda: check_latest_partitions(settings, ctx.instance),
+        "freshness": lambda: check_freshness(ctx.instance, settings),
     }  # fmt: skip

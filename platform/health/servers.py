@@ -7,9 +7,8 @@ import shutil
 import time
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
-from dagster import AssetKey, DagsterInstance
+from dagster import DagsterInstance
 
 from data_platform.health.runner import HealthContext, missing
 from data_platform.resources.settings import PlatformSettings, data_dir
@@ -66,26 +65,6 @@ def check_daemon(instance: DagsterInstance) -> str:
     return f"{len(heartbeats)} daemons, last heartbeat {age:.0f}s ago"
 
 
-def check_freshness(instance: DagsterInstance, settings: PlatformSettings) -> str:
-    """The freshness checks' rule: once the deadline cron has ticked, the day before it must be
-    materialized for every daily asset (the same expectation the UI's `freshness_check` shows)."""
-    from dagster._utils.schedules import get_latest_completed_cron_tick
-
-    from data_platform.health.data import DAILY_ASSETS
-
-    deadline = get_latest_completed_cron_tick(settings.freshness_deadline_cron, datetime.now(UTC), "UTC")
-    expected = (deadline.date() - timedelta(days=1)).isoformat()
-    if expected < settings.start_date.isoformat():
-        return f"no partition due yet (first partition {settings.start_date})"
-    stale = [
-        name for name in DAILY_ASSETS
-        if expected not in instance.get_materialized_partitions(AssetKey(name.split("/")))
-    ]  # fmt: skip
-    if stale:
-        raise RuntimeError(f"partition {expected} missing after the {deadline:%H:%M} UTC deadline: " + ", ".join(stale))
-    return f"{len(DAILY_ASSETS)} daily assets have partition {expected} (deadline {deadline:%Y-%m-%d %H:%M} UTC)"
-
-
 def checks(ctx: HealthContext) -> dict[str, Callable[[], str]]:
     """Are the systems there: disk, lake, UI, daemon, databases, Redis, recent runs."""
     settings = ctx.settings
@@ -94,7 +73,6 @@ def checks(ctx: HealthContext) -> dict[str, Callable[[], str]]:
         "lake": lambda: check_lake(settings),
         "webserver": lambda: check_webserver(ctx.ui_url),
         "daemon": lambda: check_daemon(ctx.instance),
-        "freshness": lambda: check_freshness(ctx.instance, settings),
     }
     for name, url in (("warehouse", settings.warehouse_url), ("app_db", settings.app_db_url)):
         found[name] = (lambda u=url: check_postgres(u)) if url else missing(name)

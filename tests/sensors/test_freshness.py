@@ -20,8 +20,7 @@ from dagster import (
 )
 
 from data_platform.assets.partitions import daily_partitions
-from data_platform.health.data import DAILY_ASSETS
-from data_platform.health.servers import check_freshness
+from data_platform.health.data import DAILY_ASSETS, check_freshness
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.sensors.freshness import (
     INCIDENT_SENSOR,
@@ -75,7 +74,11 @@ def test_health_names_each_stale_asset(settings) -> None:
     with instance_for_test() as instance:
         for name in DAILY_ASSETS[1:]:
             instance.report_runless_asset_event(AssetMaterialization(AssetKey(name.split("/")), partition=yesterday))
+        # An older day does not count: the day before the deadline is what readers rely on.
+        before = (TODAY - timedelta(days=2)).isoformat()
+        instance.report_runless_asset_event(AssetMaterialization(AssetKey(DAILY_ASSETS[0].split("/")), partition=before))
         with pytest.raises(RuntimeError, match=f"partition {yesterday} missing.*: {DAILY_ASSETS[0]}$"):
             check_freshness(instance, settings)
+        assert check_freshness(instance, dataclasses.replace(settings, start_date=TODAY)).startswith("no partition due")
         instance.report_runless_asset_event(AssetMaterialization(AssetKey(DAILY_ASSETS[0].split("/")), partition=yesterday))
         assert yesterday in check_freshness(instance, settings)
