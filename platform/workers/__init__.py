@@ -16,12 +16,23 @@ from dagster import (
     multiple_process_executor_requirements,
 )
 from dagster._core.execution.retries import RetryMode
+from dagster_celery.defaults import broker_transport_options
 from dagster_celery.executor import CELERY_CONFIG, CeleryExecutor
 
 from data_platform.workers.preflight import check_broker
 
 BROKER_VARIABLE = "PLATFORM_CELERY_BROKER_URL"
 DEFAULT_QUEUE = "dagster"  # dagster-celery's queue for steps without a `dagster-celery/queue` tag
+# A step whose worker process dies goes back on the queue for another worker, as with
+# Airflow's CeleryExecutor: acknowledged only once done, re-queued when its process is lost.
+# A worker machine that vanishes returns its step after the visibility timeout, which must
+# outlast the longest step (a step still running would otherwise be handed out twice).
+VISIBILITY_TIMEOUT_S = 6 * 3600
+CELERY_SETTINGS = {
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": True,
+    "broker_transport_options": {**broker_transport_options, "visibility_timeout": VISIBILITY_TIMEOUT_S},
+}
 
 
 class PlatformCeleryExecutor(CeleryExecutor):
@@ -47,12 +58,13 @@ def celery_executor():
     """The executor with broker and backend read from the environment where it runs, so the
     URL (and its password) never appears in run config or the UI."""
     broker = {"env": BROKER_VARIABLE}
-    return platform_celery_executor.configured({"broker": broker, "backend": broker}, name="celery")
+    config = {"broker": broker, "backend": broker, "config_source": CELERY_SETTINGS}
+    return platform_celery_executor.configured(config, name="celery")
 
 
 def app_args(broker_url: str) -> dict:
     """The celery app settings that the executor and every worker must share."""
-    return CeleryExecutor.for_cli(broker=broker_url, backend=broker_url).app_args()
+    return CeleryExecutor.for_cli(broker=broker_url, backend=broker_url, config_source=CELERY_SETTINGS).app_args()
 
 
 def executor_for(name: str) -> ExecutorDefinition | None:
