@@ -37,6 +37,8 @@ from benchmarks.scratch import (
 )
 from data_platform.resources.settings import PlatformSettings, project_root
 
+GROUPS = ("warehouse", "extract", "redis", "lake", "events", "backfill")
+
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
@@ -49,32 +51,46 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--read-sql-rows", type=int, default=200_000, help="app DB rows of the read_sql comparison")
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--backfill-scale", type=float, default=1)
-    return parser.parse_args(argv)
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(GROUPS),
+                        help=f"comma-separated groups to run, of {','.join(GROUPS)} (default: all)")
+    args = parser.parse_args(argv)
+    if unknown := args.only - set(GROUPS):
+        parser.error(f"unknown groups {sorted(unknown)}; choose from {','.join(GROUPS)}")
+    return args
 
 
 def run_all(args: argparse.Namespace, settings: PlatformSettings) -> tuple[list[Row], str]:
     rows: list[Row] = []
-    data = order_lines(args.rows)
-    with scratch_database(settings.warehouse_url) as url:
-        rows += warehouse_load.run(url, data, args.to_sql_rows)
-    with scratch_database(settings.warehouse_url) as app:
-        rows += app_extract.run(app, args.extract_rows, args.read_sql_rows)
-    with scratch_redis(settings.redis_url) as client:
-        rows += redis_features.run(client, redis_features.feature_rows(args.users), args.loop_users)
-    with scratch_lake() as lake:
-        rows.append(lake_write.bench_vs_pyarrow(lake, data))
-    with s3_server() as endpoint:
-        pickles = lake_write.pickle_table(lake_write.compare_with_pickle(endpoint, data))
+    pickles = ""
+    data = order_lines(args.rows) if args.only & {"warehouse", "lake"} else None
+    if "warehouse" in args.only:
+        with scratch_database(settings.warehouse_url) as url:
+            rows += warehouse_load.run(url, data, args.to_sql_rows)
+    if "extract" in args.only:
+        with scratch_database(settings.warehouse_url) as app:
+            rows += app_extract.run(app, args.extract_rows, args.read_sql_rows)
+    if "redis" in args.only:
+        with scratch_redis(settings.redis_url) as client:
+            rows += redis_features.run(client, redis_features.feature_rows(args.users), args.loop_users)
+    if "lake" in args.only:
+        with scratch_lake() as lake:
+            rows.append(lake_write.bench_vs_pyarrow(lake, data))
+        with s3_server() as endpoint:
+            pickles = lake_write.pickle_table(lake_write.compare_with_pickle(endpoint, data))
     del data
-    with scratch_database(settings.warehouse_url) as wh, scratch_database(settings.warehouse_url) as app, \
-            scratch_lake() as lake:  # fmt: skip
-        rows.append(raw_events.run(wh, app, lake.as_uri(), args.events_scale))
-        rows += events_engines.run(lake, raw_events.DAY)
-    with scratch_database(settings.warehouse_url) as wh, scratch_database(settings.warehouse_url) as app, \
-            scratch_lake() as lake, scratch_redis(settings.redis_url):  # fmt: skip
-        env = {"PLATFORM_WAREHOUSE_URL": wh, "PLATFORM_APP_DB_URL": app, "PLATFORM_LAKE_URL": lake.as_uri(),
-               "PLATFORM_REDIS_URL": redis_db_url(settings.redis_url)}  # fmt: skip
-        rows.append(backfill.run(env, app, lake.as_uri(), args.backfill_days, scale=args.backfill_scale))
+    if "events" in args.only:
+        with scratch_database(settings.warehouse_url) as wh, scratch_database(settings.warehouse_url) as app, \
+                scratch_lake() as lake:  # fmt: skip
+            rows.append(raw_events.run(wh, app, lake.as_uri(), args.events_scale))
+            rows += events_engines.run(lake, raw_events.DAY)
+    if "backfill" in args.only:
+        with scratch_database(settings.warehouse_url) as wh, scratch_database(settings.warehouse_url) as app, \
+                scratch_lake() as lake, scratch_redis(settings.redis_url):  # fmt: skip
+            # Every role's URL on the scratch databases (`.env` names the stack's own ones).
+            env = {"PLATFORM_WAREHOUSE_URL": wh, "PLATFORM_WAREHOUSE_TRANSFORM_URL": wh,
+                   "PLATFORM_WAREHOUSE_ANALYST_URL": wh, "PLATFORM_APP_DB_URL": app, "PLATFORM_APP_SERVER_URL": app,
+                   "PLATFORM_LAKE_URL": lake.as_uri(), "PLATFORM_REDIS_URL": redis_db_url(settings.redis_url)}  # fmt: skip
+            rows.append(backfill.run(env, app, lake.as_uri(), args.backfill_days, scale=args.backfill_scale))
     return rows, pickles
 
 
@@ -90,8 +106,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     started = time.perf_counter()
     rows, pickles = run_all(args, settings)
     print(table(rows))
-    print()
-    print(pickles)
+    if pickles:
+        print(f"\n{pickles}")
     print(f"\nall benchmarks: {time.perf_counter() - started:.0f}s on {os.cpu_count()} cores")
     result = summary(rows)
     print(json.dumps(result), flush=True)

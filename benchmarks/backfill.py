@@ -2,7 +2,9 @@
 
 A child process (its own environment pointing at scratch stores) runs the 30 days as
 three single-run backfills of 10 days each, oldest first, as an operator catching up would.
-Dagster's overhead is each run's wall time outside its steps, per partition.
+Where the time goes, per partition: the Spark events step, the other raw steps (extracts and
+warehouse loads), the summary layer (dbt), production, and Dagster's overhead (each run's
+wall time outside its steps).
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ import sys
 import time
 from datetime import date, timedelta
 
+import psycopg
+
 from benchmarks.child import run_child
 from benchmarks.harness import Row, Timing
 from data_platform.simulator.run import SimulationConfig, simulate
 
 START = date(2026, 1, 1)
+# Where a partition's time goes: the Spark events step, then each layer's steps; "other" holds
+# steps outside the layers (asset checks that run as steps of their own).
+PHASES = ("spark", "raw", "summary", "production", "other")
 
 
 def run(env: dict[str, str], app_db_url: str, lake_uri: str, days: int, chunks: int = 3,
@@ -28,15 +35,22 @@ def run(env: dict[str, str], app_db_url: str, lake_uri: str, days: int, chunks: 
     per_run = days / chunks
     timing = Timing(tuple(report["seconds"]))
     overhead = sorted(report["overhead_per_partition"])[len(report["overhead_per_partition"]) // 2]
+    phases = {f"backfill_s_per_partition_{name}": seconds / days for name, seconds in report["phases"].items()}
+    extra = {"backfill_dagster_overhead_s_per_partition": overhead,
+             "backfill_events_per_second": _events(env) / sum(report["seconds"]), **phases}  # fmt: skip
     return Row("backfill_partitions_per_minute", f"{days} days as {chunks} runs of {per_run:g}",
-               timing, value=per_run * 60 / timing.median, unit=" part/min",
-               extra={"backfill_dagster_overhead_s_per_partition": overhead})  # fmt: skip
+               timing, value=per_run * 60 / timing.median, unit=" part/min", extra=extra)  # fmt: skip
 
 
-def _step_seconds(instance, run_id: str) -> float:
-    """Seconds spent inside steps (start to success or failure), from the run's event log."""
+def _events(env: dict[str, str]) -> int:
+    with psycopg.connect(env["PLATFORM_WAREHOUSE_URL"]) as conn:
+        return conn.execute("SELECT count(*) FROM raw.events").fetchone()[0]
+
+
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Seconds spent inside each step (start to success or failure), from the run's event log."""
     started: dict[str, float] = {}
-    inside = 0.0
+    inside: dict[str, float] = {}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None or not entry.step_key:
@@ -44,8 +58,21 @@ def _step_seconds(instance, run_id: str) -> float:
         if event.event_type_value == "STEP_START":
             started[entry.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in started:
-            inside += entry.timestamp - started.pop(entry.step_key)
+            inside[entry.step_key] = inside.get(entry.step_key, 0.0) + entry.timestamp - started.pop(entry.step_key)
     return inside
+
+
+def _phase_of_step(defs) -> dict[str, str]:
+    """Each asset step's phase: `spark` for the events step, else its asset group (layer)."""
+    from dagster import AssetsDefinition
+
+    phases = {}
+    for assets in defs.assets:
+        if isinstance(assets, AssetsDefinition) and assets.is_executable:
+            group = next(iter(assets.group_names_by_key.values()))
+            phase = "spark" if assets.node_def.name == "lake__events" else group
+            phases[assets.node_def.name] = phase if phase in PHASES else "other"
+    return phases
 
 
 def child(days: int, chunks: int) -> dict:
@@ -56,7 +83,7 @@ def child(days: int, chunks: int) -> dict:
     partitioned = [key for a in defs.assets if isinstance(a, AssetsDefinition) and a.partitions_def
                    for key in a.keys]  # fmt: skip
     instance, size = DagsterInstance.ephemeral(), days // chunks
-    seconds, overhead = [], []
+    seconds, overhead, phases, phase_of = [], [], dict.fromkeys(PHASES, 0.0), _phase_of_step(defs)
     for n in range(chunks):
         first, last = START + timedelta(days=n * size), START + timedelta(days=(n + 1) * size - 1)
         began = time.perf_counter()
@@ -69,8 +96,11 @@ def child(days: int, chunks: int) -> dict:
         seconds.append(time.perf_counter() - began)
         if not result.success:
             raise RuntimeError(f"backfill {first}..{last} failed")
-        overhead.append((seconds[-1] - _step_seconds(instance, result.run_id)) / size)
-    return {"seconds": seconds, "overhead_per_partition": overhead}
+        steps = _step_seconds(instance, result.run_id)
+        overhead.append((seconds[-1] - sum(steps.values())) / size)
+        for step, spent in steps.items():
+            phases[phase_of.get(step, "other")] += spent
+    return {"seconds": seconds, "overhead_per_partition": overhead, "phases": phases}
 
 
 if __name__ == "__main__":
