@@ -14,6 +14,7 @@ from datetime import datetime
 
 from dagster import (
     AssetKey,
+    AutomationConditionSensorDefinition,
     DagsterInstance,
     Definitions,
     RunRequest,
@@ -23,7 +24,7 @@ from dagster import (
     materialize,
 )
 
-from data_platform.sensors.corrections import RANGE_END, RANGE_START, contiguous
+from data_platform.sensors.corrections import RANGE_END, RANGE_START
 from data_platform.sensors.corrections import SENSOR_NAME as CORRECTIONS
 from data_platform.sensors.freshness import is_freshness
 
@@ -39,6 +40,9 @@ class Ticker:
         self.cursors: dict[str, str | None] = {}
         self.automation_cursor = None
         self.runs: list[tuple[list[AssetKey], list[str | None], bool]] = []  # (assets, partitions, success)
+        self._emit_backfills = all(
+            s.emit_backfills for s in defs.sensors or [] if isinstance(s, AutomationConditionSensorDefinition)
+        )
         self._assets = [*(defs.assets or []), *(c for c in defs.asset_checks or [] if not is_freshness(c))]
 
     def load_cursors(self) -> None:
@@ -83,23 +87,32 @@ class Ticker:
         return len(data.run_requests or [])
 
     def automation(self) -> int:
-        """One evaluation of every automation condition; requested partitions run by asset and range."""
+        """One evaluation of every automation condition; its requests run wave by wave (parents
+        first) and grouped as the daemon groups them: with more than one partition of an asset,
+        a backfill (assets sharing partitions in one run per range of days, a dbt run of several
+        models), else one run per partition key."""
         result = evaluate_automation_conditions(
             defs=self.defs, instance=self.instance, cursor=self.automation_cursor
         )
         self.automation_cursor = result.cursor
-        graph, count = self.defs.resolve_asset_graph(), 0
-        for key in sorted(graph.materializable_asset_keys, key=AssetKey.to_user_string):
-            partitions = result.get_requested_partitions(key)
-            if not partitions:
-                continue
-            node = graph.get(key)
-            groups = contiguous(list(partitions), node.partitions_def) if node.is_partitioned else [[None]]
-            for days in groups:
-                tags = {RANGE_START: days[0], RANGE_END: days[-1]} if len(days) > 1 else {}
-                self.execute(RunRequest(asset_selection=[key], partition_key=days[0] if len(days) == 1 else None, tags=tags))
+        graph = self.defs.resolve_asset_graph()
+        requested = {k: set(result.get_requested_partitions(k)) for k in graph.materializable_asset_keys}
+        requested = {key: partitions for key, partitions in requested.items() if partitions}
+        backfill = self._emit_backfills and any(len(partitions) > 1 for partitions in requested.values())
+        count = 0
+        for wave in waves(graph, requested):
+            for request in run_requests(graph, {k: requested[k] for k in wave}, backfill, self.instance):
                 count += 1
+                if not self.execute(request):
+                    return count  # as in a backfill: nothing downstream of a failed run
         return count
+
+    def start_automation(self) -> None:
+        """The automation sensor's first tick, before any run this ticker starts (the daemon
+        evaluates it from the moment it starts). Dagster's `newly_updated` is empty on a
+        condition's first evaluation, so an upstream update made before it is never seen."""
+        if self.automation_cursor is None:
+            self.automation()
 
     def settle(self, max_rounds: int = 10) -> None:
         """Tick the corrections sensor and the automation until neither asks for anything."""
@@ -112,6 +125,7 @@ class Ticker:
         """Run one request here, as the daemon would launch it."""
         from dagster._core.storage.defs_state.base import set_defs_state_storage
 
+        self.start_automation()
         # Runs resolve definitions against "the current instance"; make it this one, whatever
         # a short-lived instance elsewhere in the process last set.
         with set_defs_state_storage(self.instance.defs_state_storage):
@@ -136,9 +150,49 @@ class Ticker:
         return result.success
 
 
+def waves(graph, requested: dict[AssetKey, set[str | None]]) -> list[list[AssetKey]]:
+    """Requested assets in dependency order: a wave holds those none of whose ancestors waits."""
+    remaining, result = set(requested), []
+    while remaining:
+        ready = {k for k in remaining if not _upstream_of(graph, k) & (remaining - {k})}
+        if not ready:
+            raise RuntimeError(f"automation requested a cycle: {sorted(map(str, remaining))}")
+        result.append(sorted(ready, key=AssetKey.to_user_string))
+        remaining -= ready
+    return result
+
+
+def run_requests(graph, wave: dict[AssetKey, set[str | None]], backfill: bool, instance) -> list[RunRequest]:
+    """The daemon's runs for one wave: Dagster's own backfill grouping (by backfill policy, one
+    run per range), or one run per partition key with every asset requested for it."""
+    from dagster._core.definitions.automation_tick_evaluation_context import (
+        build_run_requests_with_backfill_policies,
+    )
+    from dagster._core.definitions.events import AssetKeyPartitionKey
+
+    if backfill:
+        partitions = [AssetKeyPartitionKey(key, p) for key, parts in wave.items() for p in sorted(parts, key=str)]
+        return list(build_run_requests_with_backfill_policies(partitions, graph, instance))
+    by_partition: dict[str | None, list[AssetKey]] = defaultdict(list)
+    for key, parts in sorted(wave.items(), key=lambda item: item[0].to_user_string()):
+        for partition in parts:
+            by_partition[partition].append(key)
+    return [RunRequest(asset_selection=keys, partition_key=p) for p, keys in sorted(by_partition.items(), key=lambda i: i[0] or "")]
+
+
+def _upstream_of(graph, key: AssetKey) -> set[AssetKey]:
+    seen, todo = set(), list(graph.get(key).parent_keys)
+    while todo:
+        parent = todo.pop()
+        if parent not in seen and graph.has(parent):
+            seen.add(parent)
+            todo.extend(graph.get(parent).parent_keys)
+    return seen
+
+
 def _partitions(request: RunRequest, tags: dict[str, str]) -> list[str | None]:
     if RANGE_START in tags:
-        return [tags[RANGE_START], tags[RANGE_END]]
+        return [tags[RANGE_START]] if tags[RANGE_START] == tags[RANGE_END] else [tags[RANGE_START], tags[RANGE_END]]
     return [request.partition_key]
 
 
