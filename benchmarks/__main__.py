@@ -14,8 +14,6 @@ import os
 import time
 from collections.abc import Sequence
 
-from dotenv import load_dotenv
-
 from benchmarks import (
     app_extract,
     backfill,
@@ -35,7 +33,7 @@ from benchmarks.scratch import (
     scratch_lake,
     scratch_redis,
 )
-from data_platform.resources.settings import PlatformSettings, project_root
+from data_platform.resources.settings import PlatformSettings, load_env_file
 
 GROUPS = ("warehouse", "extract", "redis", "lake", "events", "backfill")
 
@@ -51,6 +49,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--read-sql-rows", type=int, default=200_000, help="app DB rows of the read_sql comparison")
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--backfill-scale", type=float, default=1)
+    parser.add_argument("--backfill-runs", type=int, default=3, help="single-run backfills the days split into")
     parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(GROUPS),
                         help=f"comma-separated groups to run, of {','.join(GROUPS)} (default: all)")
     args = parser.parse_args(argv)
@@ -90,13 +89,14 @@ def run_all(args: argparse.Namespace, settings: PlatformSettings) -> tuple[list[
             env = {"PLATFORM_WAREHOUSE_URL": wh, "PLATFORM_WAREHOUSE_TRANSFORM_URL": wh,
                    "PLATFORM_WAREHOUSE_ANALYST_URL": wh, "PLATFORM_APP_DB_URL": app, "PLATFORM_APP_SERVER_URL": app,
                    "PLATFORM_LAKE_URL": lake.as_uri(), "PLATFORM_REDIS_URL": redis_db_url(settings.redis_url)}  # fmt: skip
-            rows.append(backfill.run(env, app, lake.as_uri(), args.backfill_days, scale=args.backfill_scale))
+            rows.append(backfill.run(env, app, lake.as_uri(), args.backfill_days, args.backfill_runs,
+                                     args.backfill_scale))
     return rows, pickles
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     args = parse(argv)
-    load_dotenv(project_root() / ".env", override=False)
+    load_env_file()
     settings = PlatformSettings.from_env()
     if missing := settings.missing():
         raise SystemExit(f"not set: {missing}; run `data-platform services up` first")

@@ -3,8 +3,8 @@
 A child process (its own environment pointing at scratch stores) runs the 30 days as
 three single-run backfills of 10 days each, oldest first, as an operator catching up would.
 Where the time goes, per partition: the Spark events step, the other raw steps (extracts and
-warehouse loads), the summary layer (dbt), production, and Dagster's overhead (each run's
-wall time outside its steps).
+warehouse loads), the summary layer (dbt), production, and the run's own time outside its
+steps (Dagster's run start and event writes, resource set-up such as the Spark session).
 """
 
 from __future__ import annotations

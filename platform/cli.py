@@ -9,7 +9,7 @@ from datetime import date
 from data_platform.cli_errors import Parser, run_reporting_errors
 from data_platform.local.processes import StackError
 from data_platform.local.stack import LocalStack, write_env_file
-from data_platform.resources.settings import data_dir, load_env_file, project_root
+from data_platform.resources.settings import data_dir, env_file, load_env_file
 
 
 def _stack() -> LocalStack:
@@ -20,11 +20,11 @@ def cmd_services(args: argparse.Namespace) -> int:
     stack = _stack()
     if args.action == "up":
         urls = stack.up()
-        env_file = project_root() / ".env"
-        write_env_file(env_file, urls)
+        written = env_file()
+        write_env_file(written, urls)
         for status in stack.status():
             print(f"{status.name:<9} running  pid {status.pid:<8} {status.url}")
-        print(f"wrote {env_file}")
+        print(f"wrote {written}")
     elif args.action == "down":
         stopped = stack.down()
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))

@@ -18,9 +18,13 @@ from dagster import (
     ExecuteInProcessResult,
     materialize,
 )
-from dotenv import load_dotenv
 
-from data_platform.resources.settings import PlatformSettings, ensure_dagster_home, project_root
+from data_platform.resources.settings import (
+    PlatformSettings,
+    ensure_dagster_home,
+    env_file,
+    load_env_file,
+)
 
 # Step-level logs go to the UI's run view; the terminal gets warnings and the summary.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -28,10 +32,10 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 
 def run_demo(days: int, scale: float = 1.0) -> int:
-    env_file = project_root() / ".env"
-    load_dotenv(env_file, override=False)
+    pinned = env_file()
+    load_env_file()
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
-    _pin(env_file, "PLATFORM_START_DATE", (yesterday - timedelta(days=days - 1)).isoformat())
+    _pin(pinned, "PLATFORM_START_DATE", (yesterday - timedelta(days=days - 1)).isoformat())
     settings = PlatformSettings.from_env()
     if missing := settings.missing():
         print(f"error: {', '.join(missing)} not set: run `data-platform services up`", file=sys.stderr)
@@ -40,7 +44,7 @@ def run_demo(days: int, scale: float = 1.0) -> int:
         print(f"error: PLATFORM_START_DATE {settings.start_date} is after yesterday", file=sys.stderr)
         return 2
     # Plain-shell `dagster …` commands read `.env`: they then record runs where the UI looks.
-    _pin(env_file, "DAGSTER_HOME", str(ensure_dagster_home()), replace=True)
+    _pin(pinned, "DAGSTER_HOME", str(ensure_dagster_home()), replace=True)
     _simulate_until(settings, yesterday, scale)
     ok = _catch_up(settings, yesterday)
     _print_tables(settings)

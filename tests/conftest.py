@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +15,12 @@ from psycopg import sql
 from data_platform.local.processes import free_port
 from data_platform.local.stack import LocalStack
 from data_platform.resources.settings import PlatformSettings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The session reads no `.env` but its own (empty): a developer's local stack, start date
+    or DAGSTER_HOME from `make demo` never reaches the tests or the processes they start."""
+    os.environ["PLATFORM_ENV_FILE"] = str(Path(tempfile.mkdtemp(prefix="platform-env-")) / ".env")
 
 
 @pytest.fixture(autouse=True)

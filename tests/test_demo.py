@@ -23,7 +23,7 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
 def test_demo_twice_the_same_day(make_database, stack_env, tmp_path: Path, monkeypatch) -> None:
     from data_platform import demo
 
-    monkeypatch.setattr(demo, "project_root", lambda: tmp_path)  # its `.env` goes here
+    monkeypatch.setenv("PLATFORM_ENV_FILE", str(tmp_path / ".env"))  # its `.env` goes here
     warehouse = make_database("demo_wh")
     for name, value in {
         "PLATFORM_LAKE_URL": (tmp_path / "lake").as_uri(), "PLATFORM_WAREHOUSE_URL": warehouse,

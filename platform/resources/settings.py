@@ -40,14 +40,21 @@ def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(environ.get("PLATFORM_DATA_DIR") or project_root() / ".data")
 
 
+def env_file() -> Path:
+    """The `.env` that `data-platform services up` writes and every entry point reads: the
+    repository's, or `PLATFORM_ENV_FILE` (e.g. a test session's own, so a developer's
+    local stack never leaks into tests)."""
+    return Path(os.environ.get("PLATFORM_ENV_FILE") or project_root() / ".env")
+
+
 def load_env_file() -> None:
-    """Fill unset variables from the repo's `.env` (written by `data-platform services up`).
+    """Fill unset variables from the `.env` file (written by `data-platform services up`).
 
     Real environment variables win: nothing set is overwritten, and each line the platform
     writes defers to a real variable of its name (see `local.stack.write_env_file`)."""
     from dotenv import load_dotenv
 
-    load_dotenv(project_root() / ".env", override=False)
+    load_dotenv(env_file(), override=False)
 
 
 def ensure_dagster_home() -> Path:

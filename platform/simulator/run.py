@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 
 from data_platform.local.processes import StackError
-from data_platform.resources.settings import PlatformSettings, project_root
+from data_platform.resources.settings import PlatformSettings, load_env_file
 from data_platform.simulator import appdb
 from data_platform.simulator.accounts import NPS_COLUMNS, USER_COLUMNS, new_accounts, nps_rows
 from data_platform.simulator.clickstream import ClickstreamWriter
@@ -109,9 +109,7 @@ def simulate(config: SimulationConfig, app_db_url: str, lake_url: str,
 
 def simulate_from_env(config: SimulationConfig) -> SimulationSummary:
     """Simulate into the systems named by the PLATFORM_* variables (and the repo's `.env`)."""
-    from dotenv import load_dotenv
-
-    load_dotenv(project_root() / ".env", override=False)
+    load_env_file()
     settings = PlatformSettings.from_env()
     if not settings.app_db_url:
         raise StackError("PLATFORM_APP_DB_URL is not set: run `data-platform services up` or export it")

@@ -3,6 +3,9 @@
 import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")
+# Every app table tracks its rows' life: the incremental extract reads by `modified_at`, a
+# soft delete sets `deleted_at`, and corrections are placed on the day of `created_at`.
+LIFECYCLE = [("created_at", TS), ("modified_at", TS), ("deleted_at", TS)]
 
 USERS = pa.schema(
     [
@@ -11,9 +14,7 @@ USERS = pa.schema(
         ("channel", pa.string()),
         ("country", pa.string()),
         ("signup_at", TS),
-        ("created_at", TS),
-        ("modified_at", TS),
-        ("deleted_at", TS),
+        *LIFECYCLE,
     ]
 )
 
@@ -25,9 +26,7 @@ ORDERS = pa.schema(
         ("amount", pa.decimal128(12, 2)),
         ("currency", pa.string()),
         ("status", pa.string()),
-        ("created_at", TS),
-        ("modified_at", TS),
-        ("deleted_at", TS),
+        *LIFECYCLE,
     ]
 )
 
