@@ -30,8 +30,10 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 lint: install
 	$(BIN)/ruff check .
 
+# Two test processes, each with its own local stack (a file's tests stay in one process).
+TEST_PROCESSES ?= 2
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/data-platform services up
