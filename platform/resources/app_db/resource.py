@@ -12,7 +12,7 @@ from dagster import ConfigurableResource
 from psycopg import sql
 from pydantic import Field
 
-from data_platform.resources.copy_arrow import copy_to_arrow
+from data_platform.resources.app_db.copy_arrow import copy_to_arrow
 from data_platform.resources.redaction import redact
 from data_platform.resources.warehouse.read import table_columns
 from data_platform.resources.warehouse.sql import TableRef
