@@ -31,7 +31,7 @@ from psycopg import sql
 from data_platform.resources.settings import PlatformSettings
 from data_platform.simulator.run import SimulationConfig, simulate
 
-DAYS, SCALE = 10, 0.05  # the smallest shop that still refunds, deletes and sends late events daily
+DAYS, SCALE = 10, 0.3  # ~40 orders a day: refunds of older orders every day (at 0.05, none in ten days)
 YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
 START = YESTERDAY - timedelta(days=DAYS - 1)
 RAW = ["users", "orders", "events", "exchange_rates", "nps_responses"]
@@ -69,6 +69,16 @@ def changed_order_days(app_db_url: str, day: date) -> set[date]:
             (low, at(day + timedelta(days=1)), low, at(day + timedelta(days=1))),
         ).fetchall()
     return {row[0] for row in rows}
+
+
+def old_order_changes(app_db_url: str) -> dict[str, int]:
+    """Orders refunded or soft-deleted on a later day than they were created: the corrections."""
+    with psycopg.connect(app_db_url) as conn:
+        refunded, deleted = conn.execute(
+            "SELECT count(*) FILTER (WHERE status = 'refunded'), count(*) FILTER (WHERE deleted_at IS NOT NULL)"
+            " FROM public.orders WHERE (modified_at AT TIME ZONE 'UTC')::date > (created_at AT TIME ZONE 'UTC')::date"
+        ).fetchone()
+    return {"refunded": refunded, "deleted": deleted}
 
 
 def event_days(lake: Path, day: date) -> set[date]:
@@ -149,7 +159,9 @@ def test_days_passing_equal_a_rebuild(make_database, stack_env, tmp_path: Path, 
                 old_rebuilds += sum(p < (day - timedelta(days=1)).isoformat() for p in partitions)
             for key in (AssetKey(["analytics", "ab_test_results"]), AssetKey(["serving", "channel_summary"])):
                 assert len(rebuilt.get(key, [])) <= 1, f"{key} rebuilt more than once on {day}"
-    assert old_rebuilds > 0, "no correction of an older day was rebuilt"
+    corrections = old_order_changes(live["PLATFORM_APP_DB_URL"])
+    print(f"older orders changed: {corrections}; older follower partitions rebuilt: {old_rebuilds}", flush=True)
+    assert corrections["refunded"] > 0 and old_rebuilds > 0, "no correction of an older day was rebuilt"
 
     scratch = platform_env(make_database, tmp_path / "scratch", 11, stack_env)
     for name, value in scratch.items():
