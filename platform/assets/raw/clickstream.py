@@ -98,7 +98,7 @@ def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
     numbers = {file_key(source): idx for idx, source in enumerate(sources)}
     files = spark.read.format("binaryFile").load(sources).select("path", "content")
     lines = files.mapInArrow(decoder(numbers), LINES_DDL)
-    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file") for idx in _empty_files(spark, sources)]
+    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", None) for idx in _empty_files(spark, sources)]
     return lines.unionByName(spark.createDataFrame(empty, LINES_DDL)) if empty else lines
 
 

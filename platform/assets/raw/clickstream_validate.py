@@ -53,10 +53,6 @@ SCHEMA = (
 _NOT_PLAIN_TEXT = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|[\[{].*)$"
 
 
-def _count(value: Column, char: str) -> Column:
-    return F.length(value) - F.length(F.replace(value, F.lit(char), F.lit("")))
-
-
 def _plain_text(text: Column) -> Column:
     """Present, and not JSON text of a non-string value (the regex runs only on the few
     values whose first character allows it)."""
@@ -68,7 +64,7 @@ def _fast_path(value: Column) -> Column:
     """True where the schema parse alone settles the line: one whole JSON object (braces
     balanced, nothing after it) whose nine fields all have their JSON type."""
     whole = F.ltrim(value).startswith("{") & F.rtrim(value).endswith("}")
-    whole = whole & (_count(value, "{") == _count(value, "}"))
+    whole = whole & F.col("balanced")  # counted by the decoder, a batch at a time
     plain = [_plain_text(F.col(f"j.{name}")) for name in (*STRING_FIELDS, "ts")]
     typed = F.col("j.user_id").isNotNull() & F.col("experiments").startswith("{")
     condition = whole & typed
@@ -103,9 +99,10 @@ def _value_checks(name: str, field) -> list[tuple[Column, str]]:
     if name == "event_type":
         checks.append((~field("event_type").isin(*EVENT_TYPES), "unknown event_type"))
     if name in STRING_FIELDS:
-        checks.append((F.instr(field(name), "\u0000") > 0, f"NUL in {name}"))
+        checks.append((field(name).contains("\u0000"), f"NUL in {name}"))
     if name == "experiments":
-        checks.append((field(name).rlike(NUL_ESCAPE), "NUL in experiments"))
+        # The regex runs only where its literal part occurs (byte search is far cheaper).
+        checks.append((field(name).contains("\\u0000") & field(name).rlike(NUL_ESCAPE), "NUL in experiments"))
     return checks
 
 
@@ -123,15 +120,16 @@ def _reason(day: date, in_day: Column) -> Column:
     one in a hundred) are checked field by field on their VARIANT parse `v`.
     """
     value = F.col("value")
+    # Only lines with an escape can hold a lone surrogate: skip the regex for the rest.
+    surrogate = (value.contains("\\u") & value.rlike(LONE_SURROGATE), "invalid surrogate escape")
     front = [
-        (~F.is_valid_utf8(value), "not utf-8"),
+        (~F.col("utf8"), "not utf-8"),
         (F.octet_length(value) > MAX_LINE_BYTES, "line too long"),
         (F.trim(value) == "", "empty line"),
-        # Only lines with an escape can hold a lone surrogate: skip the regex for the rest.
-        ((F.instr(value, "\\u") > 0) & value.rlike(LONE_SURROGATE), "invalid surrogate escape"),
+        surrogate,
     ]
     slow = [(F.col("v").isNull(), "invalid json"), (~value.rlike(r"^\s*\{"), "not a json object")]
-    fast = []
+    fast = [surrogate]
     variant_text = lambda name: (  # noqa: E731
         F.to_json(_variant_field(name)) if name == "experiments" else F.try_variant_get("v", f"$.{name}", "string")
     )
@@ -143,44 +141,49 @@ def _reason(day: date, in_day: Column) -> Column:
     window = lambda ts: ts.try_cast("timestamp").cast("date").isin(day - timedelta(days=1), day)  # noqa: E731
     slow.append((in_day & ~window(variant_text("ts")), "ts outside window"))
     fast.append((in_day & ~window(F.col("ts")), "ts outside window"))
-    return _first([*front, (F.col("fast"), _first(fast)), (F.lit(True), _first(slow))])
+    # A fast-path line is valid UTF-8, short enough and starts with `{`: of the front checks
+    # only the surrogate one can fail, so those lines skip the others.
+    return _first([(F.col("fast"), _first(fast)), *front, (F.lit(True), _first(slow))])
 
 
 def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
-    """Check `lines(file_idx, line_number, value, file_reason)`: typed event columns plus
+    """Check `lines(file_idx, line_number, value, file_reason, balanced)`: typed event columns plus
     `in_day`, `reason` and `raw_line` (set only where `reason` is).
 
     Keeps every line and file record of folder D (`in_day`), and the valid lines of folder
     D+1 dated D or D+1 (the ones that can decide which copy of an `event_id` landed first).
     """
+    # Whole-line scans (UTF-8 validation, the parse) happen once per line, in this projection.
     value = F.col("value").cast("string")
-    parseable = F.is_valid_utf8(value) & (F.octet_length(value) <= MAX_LINE_BYTES) & F.col("file_reason").isNull()
-    parsed = lines.select(
-        "file_idx",
-        "line_number",
-        value.alias("value"),
-        "file_reason",
+    text = lines.select(
+        "file_idx", "line_number", value.alias("value"), "file_reason", "balanced", F.is_valid_utf8(value).alias("utf8")
+    )
+    parseable = F.col("utf8") & (F.octet_length("value") <= MAX_LINE_BYTES) & F.col("file_reason").isNull()
+    parsed = text.select(
+        "*",
+        parseable.alias("parseable"),
         (F.col("file_idx") < day_count).alias("in_day"),
-        F.when(parseable, F.from_json(value, SCHEMA)).alias("j"),
+        F.when(parseable, F.from_json("value", SCHEMA)).alias("j"),
     )
     typed = parsed.select(
         "*",
-        *(F.col(f"j.{name}").alias(name) for name in ("event_id", "ts", "user_id", "session_id", "event_type", "page", "channel")),
+        *(F.col(f"j.{name}").alias(name) for name in ("event_id", "user_id", "session_id", "event_type", "page", "channel")),
+        # Cast once: the checks, the window and the output all use the timestamp.
+        F.col("j.ts").try_cast("timestamp").alias("ts"),
         F.to_json("j.experiments").alias("experiments"),
         F.col("j.user_agent").alias("user_agent"),
     )
     # Each stage is its own projection so Spark computes `fast` and `v` once per line.
-    staged = typed.withColumn("fast", parseable & _fast_path(F.col("value")))
-    staged = staged.withColumn("v", F.when(parseable & ~F.col("fast"), F.try_parse_json("value")))
+    staged = typed.withColumn("fast", F.col("parseable") & _fast_path(F.col("value")))
+    staged = staged.withColumn("v", F.when(F.col("parseable") & ~F.col("fast"), F.try_parse_json("value")))
     reason = F.coalesce(F.col("file_reason"), _reason(day, F.col("in_day")))
     checked = staged.withColumn("reason", reason).withColumns(
         {
             "raw_line": F.when(
                 F.col("reason").isNotNull(), F.left(F.make_valid_utf8("value"), F.lit(RAW_LINE_CHARS))
             ),
-            "ts": F.col("ts").try_cast("timestamp"),
         }
     ).withColumn("event_date", F.to_date("ts"))
     dates = F.col("event_date").isin(day, day + timedelta(days=1))
     keep = F.col("in_day") | (F.col("reason").isNull() & dates)
-    return checked.where(keep).drop("value", "v", "j", "fast", "file_reason")
+    return checked.where(keep).drop("value", "v", "j", "fast", "file_reason", "balanced", "utf8", "parseable")
