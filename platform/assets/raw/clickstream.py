@@ -15,6 +15,8 @@ quarantined as a duplicate; the day whose date the winner carries keeps the even
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -184,6 +186,19 @@ def _quarantine(
     return ordered.select(source.alias("source_file"), "line_number", "reason", "raw_line")
 
 
+@contextmanager
+def _plain_cache(spark: SparkSession) -> Iterator[None]:
+    """Cache without compression while the step runs: its cached rows are read back once or
+    twice and dropped, so the per-column encoding statistics cost more than they save."""
+    key = "spark.sql.inMemoryColumnarStorage.compressed"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "false")
+    try:
+        yield
+    finally:
+        spark.conf.set(key, before)
+
+
 def process_clickstream(
     spark: SparkSession,
     day: date,
@@ -210,14 +225,17 @@ def process_clickstream(
     known = None
     if published_elsewhere:
         known = spark.read.parquet(*published_elsewhere).select("event_id", "event_date")
+    per_id = _first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
+    lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
     try:
-        per_id = _first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
-        lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
-        _events(per_id, day, day_count, events_seen).coalesce(1).write.parquet(targets.events)
-        losers = _cross_day_losers(checked, per_id)
-        _quarantine(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(targets.quarantine)
-        per_id.unpersist()
+        with _plain_cache(spark):
+            _events(per_id, day, day_count, events_seen).coalesce(1).write.parquet(targets.events)
+            losers = _cross_day_losers(checked, per_id)
+            _quarantine(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(
+                targets.quarantine
+            )
     finally:
+        per_id.unpersist()
         checked.unpersist()
     lines, events, quarantine = lines_seen.get, events_seen.get, quarantine_seen.get
     counts = ClickstreamCounts(
