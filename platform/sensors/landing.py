@@ -15,18 +15,7 @@ import re
 from collections import defaultdict
 from datetime import date, timedelta
 
-from dagster import (
-    AssetKey,
-    AssetMaterialization,
-    DailyPartitionsDefinition,
-    DefaultSensorStatus,
-    PartitionKeyRange,
-    RunRequest,
-    SensorDefinition,
-    SensorEvaluationContext,
-    SensorResult,
-    sensor,
-)
+import dagster as dg
 
 from data_platform.assets.raw.events import LANDING_KEY, LANDING_PREFIX
 from data_platform.resources.lake.resource import LakeResource
@@ -34,7 +23,7 @@ from data_platform.resources.lake.resource import LakeResource
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 SENSOR_NAME = "clickstream_landing_sensor"
-EVENTS_ASSETS = [AssetKey(["lake", "events"]), AssetKey(["raw", "events"])]
+EVENTS_ASSETS = [dg.AssetKey(["lake", "events"]), dg.AssetKey(["raw", "events"])]
 _FOLDER = re.compile(r"date=(\d{4}-\d{2}-\d{2})/")
 
 
@@ -72,19 +61,19 @@ def contiguous(days: list[date]) -> list[list[date]]:
     return groups
 
 
-def events_request(days: list[date], files: list[str]) -> RunRequest:
+def events_request(days: list[date], files: list[str]) -> dg.RunRequest:
     """One run for consecutive days: a partition key for one day, a partition range for more."""
     first, last = days[0], days[-1]
     key = run_key(first, last, files)
     if first == last:
-        return RunRequest(run_key=key, partition_key=first.isoformat(), asset_selection=EVENTS_ASSETS)
-    keys = PartitionKeyRange(first.isoformat(), last.isoformat())
-    return RunRequest(run_key=key, asset_selection=EVENTS_ASSETS, tags={RANGE_START: keys.start, RANGE_END: keys.end})
+        return dg.RunRequest(run_key=key, partition_key=first.isoformat(), asset_selection=EVENTS_ASSETS)
+    keys = dg.PartitionKeyRange(first.isoformat(), last.isoformat())
+    return dg.RunRequest(run_key=key, asset_selection=EVENTS_ASSETS, tags={RANGE_START: keys.start, RANGE_END: keys.end})
 
 
 def landing_requests(
-    new_files: list[str], partitions: DailyPartitionsDefinition
-) -> tuple[list[RunRequest], list[AssetMaterialization]]:
+    new_files: list[str], partitions: dg.DailyPartitionsDefinition
+) -> tuple[list[dg.RunRequest], list[dg.AssetMaterialization]]:
     """Run requests for the affected days that are partitions, and the landed folders to record.
 
     Days before the first partition and today (not a partition until it is over) are left
@@ -98,27 +87,27 @@ def landing_requests(
         if (folder := folder_day(path)) is not None:
             counts[folder] += 1
     landed = [
-        AssetMaterialization(asset_key=LANDING_KEY, partition=day.isoformat(), metadata={"new_files": count})
+        dg.AssetMaterialization(asset_key=LANDING_KEY, partition=day.isoformat(), metadata={"new_files": count})
         for day, count in sorted(counts.items())
         if partitions.has_partition_key(day.isoformat())
     ]
     return requests, landed
 
 
-def build_landing_sensor(partitions: DailyPartitionsDefinition, interval_seconds: int = 30) -> SensorDefinition:
-    @sensor(
+def build_landing_sensor(partitions: dg.DailyPartitionsDefinition, interval_seconds: int = 30) -> dg.SensorDefinition:
+    @dg.sensor(
         name=SENSOR_NAME,
         description="Requests raw.events for the days that new clickstream landing files affect.",
         asset_selection=EVENTS_ASSETS,
         minimum_interval_seconds=interval_seconds,
-        default_status=DefaultSensorStatus.STOPPED,
+        default_status=dg.DefaultSensorStatus.STOPPED,
     )
-    def clickstream_landing_sensor(context: SensorEvaluationContext, lake: LakeResource) -> SensorResult:
+    def clickstream_landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
         new_files = lake.list_files_after(LANDING_PREFIX, after=context.cursor or "", suffix=".jsonl.gz")
         if not new_files:
-            return SensorResult(skip_reason="no new landing files")
+            return dg.SensorResult(skip_reason="no new landing files")
         requests, landed = landing_requests(new_files, partitions)
         context.log.info(f"{len(new_files)} new landing files → {len(requests)} run requests")
-        return SensorResult(run_requests=requests, asset_events=landed, cursor=new_files[-1])
+        return dg.SensorResult(run_requests=requests, asset_events=landed, cursor=new_files[-1])
 
     return clickstream_landing_sensor
