@@ -30,8 +30,9 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 lint: install
 	$(BIN)/ruff check .
 
-# Two test processes, each with its own local stack (a file's tests stay in one process).
-TEST_PROCESSES ?= 2
+# TEST_PROCESSES=2 runs pytest-xdist processes, each with its own local stack (a file's
+# tests stay in one process); 0 runs the suite in this one process.
+TEST_PROCESSES ?= 0
 test: install lint
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadgroup
 

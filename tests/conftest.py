@@ -30,10 +30,11 @@ SIMULATED_PLATFORM_FILES = (
 )  # fmt: skip
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` runs two pytest-xdist processes (`--dist loadgroup`): a test file goes to
-    one process whole (its module fixtures are built once), and the files that share the
-    simulated platform go to the same one."""
+    """With `make test TEST_PROCESSES=2` (pytest-xdist, `--dist loadgroup`) a test file goes
+    to one process whole, in order (its module fixtures are built once), and the files that
+    share the simulated platform go to the same one."""
     for item in items:
         path = item.nodeid.split("::")[0]
         group = "simulated_platform" if path in SIMULATED_PLATFORM_FILES else path

@@ -10,7 +10,6 @@ import pytest
 from pyarrow import fs
 
 from data_platform import cli
-from data_platform.simulator import run as simulator_run
 from data_platform.simulator.run import SimulationConfig, simulate
 
 DAY = date(2026, 2, 1)
@@ -50,7 +49,7 @@ def test_cli_simulates_and_prints_a_summary(fresh_db, tmp_path: Path, monkeypatc
 def test_cli_without_an_app_db_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("PLATFORM_APP_DB_URL", raising=False)
-    monkeypatch.setattr(simulator_run, "project_root", lambda: tmp_path)  # no .env there
+    monkeypatch.setenv("PLATFORM_ENV_FILE", str(tmp_path / ".env"))  # no .env there
     code = cli.main(["simulate", "--start", "2026-02-01", "--days", "1"])
     err = capsys.readouterr().err
     assert code == 2
