@@ -154,7 +154,7 @@ def waves(graph, requested: dict[AssetKey, set[str | None]]) -> list[list[AssetK
     """Requested assets in dependency order: a wave holds those none of whose ancestors waits."""
     remaining, result = set(requested), []
     while remaining:
-        ready = {k for k in remaining if not _upstream_of(graph, k) & (remaining - {k})}
+        ready = {k for k in remaining if not graph.get_ancestor_asset_keys(k) & (remaining - {k})}
         if not ready:
             raise RuntimeError(f"automation requested a cycle: {sorted(map(str, remaining))}")
         result.append(sorted(ready, key=AssetKey.to_user_string))
@@ -178,16 +178,6 @@ def run_requests(graph, wave: dict[AssetKey, set[str | None]], backfill: bool, i
         for partition in parts:
             by_partition[partition].append(key)
     return [RunRequest(asset_selection=keys, partition_key=p) for p, keys in sorted(by_partition.items(), key=lambda i: i[0] or "")]
-
-
-def _upstream_of(graph, key: AssetKey) -> set[AssetKey]:
-    seen, todo = set(), list(graph.get(key).parent_keys)
-    while todo:
-        parent = todo.pop()
-        if parent not in seen and graph.has(parent):
-            seen.add(parent)
-            todo.extend(graph.get(parent).parent_keys)
-    return seen
 
 
 def _partitions(request: RunRequest, tags: dict[str, str]) -> list[str | None]:
