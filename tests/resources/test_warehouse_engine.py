@@ -155,3 +155,18 @@ def test_json_objects_from_pandas_keep_their_own_keys(engine: WarehouseEngine, s
     engine.write_partition(schema, "events", frame, "ts", DAY, DAY + timedelta(days=1), json_columns=["experiments"])
     stored = engine.read(schema, "events").column("experiments").to_pylist()
     assert sorted(stored) == ['{"exp_a": "control"}', '{"n": [1], "exp_b": "b"}']  # jsonb's key order
+
+
+def test_every_write_leaves_fresh_statistics(engine: WarehouseEngine, schema: str) -> None:
+    """The planner sees a table's real size right after a write (a day's COPY would otherwise be
+    planned as an empty table until autovacuum runs): each write mode ends with ANALYZE."""
+    end = DAY + timedelta(days=1)
+    engine.write_partition(schema, "events", events(DAY, 300), "ts", DAY, end)
+    engine.merge(schema, "merged", events(DAY, 200), ["id"], "ts")
+    engine.replace(schema, "replaced", events(DAY, 100), primary_key=["id"])
+    with engine.connect() as conn:
+        stats = conn.execute(
+            "SELECT s.relname, s.last_analyze IS NOT NULL, c.reltuples FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = %s ORDER BY s.relname", (schema,)
+        ).fetchall()
+    assert stats == [("events", True, 300.0), ("merged", True, 200.0), ("replaced", True, 100.0)]

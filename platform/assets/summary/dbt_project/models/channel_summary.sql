@@ -5,25 +5,35 @@
 ) }}
 -- reads_ahead: a session starting before midnight buys after it, so day D also reads the
 -- orders of D+1, and Dagster rebuilds D when orders_usd D+1 changes.
-WITH window_sessions AS (
-    -- every session with an event in the window; its earlier events still decide its start
-    SELECT DISTINCT session_id FROM {{ source("raw", "events") }} WHERE {{ in_window("ts") }}
+WITH window_events AS (
+    SELECT session_id, user_id, channel, ts, event_id
+    FROM {{ source("raw", "events") }}
+    WHERE {{ in_window("ts") }} AND session_id IS NOT NULL
+),
+earlier_sessions AS (
+    -- a session with any event before the window began on an earlier day: it is not counted
+    -- here. One anti-join against the earlier events, linear in their number.
+    SELECT DISTINCT e.session_id
+    FROM {{ source("raw", "events") }} AS e
+    JOIN (SELECT DISTINCT session_id FROM window_events) AS w ON w.session_id = e.session_id
+    WHERE e.ts < {{ window_start() }}
 ),
 ranked AS (
+    -- the remaining sessions start in the window, at their first event in it
     SELECT
-        e.session_id,
-        e.user_id,
-        e.channel,
-        e.ts,
-        ROW_NUMBER() OVER (PARTITION BY e.session_id ORDER BY e.ts, e.event_id) AS event_rank
-    FROM {{ source("raw", "events") }} AS e
-    JOIN window_sessions AS w ON w.session_id = e.session_id
-    WHERE e.ts < {{ window_end() }}
+        w.session_id,
+        w.user_id,
+        w.channel,
+        w.ts,
+        ROW_NUMBER() OVER (PARTITION BY w.session_id ORDER BY w.ts, w.event_id) AS event_rank
+    FROM window_events AS w
+    LEFT JOIN earlier_sessions AS p ON p.session_id = w.session_id
+    WHERE p.session_id IS NULL
 ),
 sessions AS (
     SELECT session_id, user_id, channel, CAST(ts AS DATE) AS event_date
     FROM ranked
-    WHERE event_rank = 1 AND ts >= {{ window_start() }}
+    WHERE event_rank = 1
 ),
 session_orders AS (
     SELECT o.session_id, o.user_id, o.status, o.amount_usd
