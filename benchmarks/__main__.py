@@ -24,7 +24,7 @@ from benchmarks import (
     warehouse_load,
 )
 from benchmarks.data import order_lines
-from benchmarks.harness import Row, summary, table
+from benchmarks.harness import RUNS_VARIABLE, Row, summary, table
 from benchmarks.s3_server import s3_server
 from benchmarks.scratch import (
     database_creator_url,
@@ -50,6 +50,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--backfill-days", type=int, default=30)
     parser.add_argument("--backfill-scale", type=float, default=1)
     parser.add_argument("--backfill-runs", type=int, default=3, help="single-run backfills the days split into")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each measured call (median, min–max)")
     parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(GROUPS),
                         help=f"comma-separated groups to run, of {','.join(GROUPS)} (default: all)")
     args = parser.parse_args(argv)
@@ -103,8 +104,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     settings = dataclasses.replace(settings, warehouse_url=database_creator_url(settings.warehouse_url))
     for noisy in ("dagster", "werkzeug", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    started = time.perf_counter()
-    rows, pickles = run_all(args, settings)
+    started, runs_before = time.perf_counter(), os.environ.get(RUNS_VARIABLE)
+    os.environ[RUNS_VARIABLE] = str(args.runs)  # child processes inherit it
+    try:
+        rows, pickles = run_all(args, settings)
+    finally:
+        if runs_before is None:
+            del os.environ[RUNS_VARIABLE]
+        else:
+            os.environ[RUNS_VARIABLE] = runs_before
     print(table(rows))
     if pickles:
         print(f"\n{pickles}")

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.child import run_child
-from benchmarks.harness import RUNS, Row, Timing
+from benchmarks.harness import Row, Timing, repeats
 
 SCHEMA = ("event_id string, ts timestamp, user_id bigint, session_id string, event_type string, page string,"
           " channel string, experiments map<string,string>, user_agent string")  # fmt: skip
@@ -102,7 +102,7 @@ def child(lake: str, day: str) -> dict:
         out = Path(scratch)
         spark = _session("local[*]")
         _ours(spark, the_day, files, out / "warm")  # the first job pays for JIT and class loading
-        for _ in range(RUNS):
+        for _ in range(repeats()):
             report["minimal"].append(_minimal(spark, the_day, files, out / "minimal"))
             seconds, report["events"] = _ours(spark, the_day, files, out / "ours")
             report["ours"].append(seconds)
@@ -112,7 +112,7 @@ def child(lake: str, day: str) -> dict:
         with standalone_cluster(out / "cluster", workers=2) as master:
             spark = _session(master)
             _ours(spark, the_day, files, out / "warm-cluster")
-            report["cluster"] = [_ours(spark, the_day, files, out / "ours-cluster")[0] for _ in range(RUNS)]
+            report["cluster"] = [_ours(spark, the_day, files, out / "ours-cluster")[0] for _ in range(repeats())]
             spark.stop()
     return report
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-RUNS = 3
+RUNS_VARIABLE = "BENCHMARK_RUNS"  # `--runs`; in the environment so child processes see it too
+
+
+def repeats() -> int:
+    """How many times each measured call runs (3 unless `--runs` says otherwise)."""
+    return int(os.environ.get(RUNS_VARIABLE, "3"))
 
 
 @dataclass(frozen=True)
@@ -25,13 +31,13 @@ class Timing:
 
 
 def measure(run: Callable[[], object], prepare: Callable[[], object] | None = None,
-            runs: int = RUNS) -> Timing:  # fmt: skip
+            runs: int | None = None) -> Timing:  # fmt: skip
     """Time `run` `runs` times; `prepare` runs untimed before each (e.g. empty the target).
 
     When `prepare` returns something, `run` is called with it (e.g. a fresh Dagster context).
     """
     seconds = []
-    for _ in range(runs):
+    for _ in range(runs or repeats()):
         prepared = prepare() if prepare else None
         started = time.perf_counter()
         run() if prepared is None else run(prepared)

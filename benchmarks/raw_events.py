@@ -15,7 +15,7 @@ import time
 from datetime import date
 
 from benchmarks.child import peak_rss_mib, run_child
-from benchmarks.harness import RUNS, Row, Timing
+from benchmarks.harness import Row, Timing, repeats
 from data_platform.simulator.run import SimulationConfig, simulate
 
 DAY = date(2026, 1, 1)
@@ -27,7 +27,7 @@ def run(warehouse_url: str, app_db_url: str, lake_uri: str, scale: float) -> Row
            "PLATFORM_LAKE_URL": lake_uri, "PLATFORM_START_DATE": DAY.isoformat()}  # fmt: skip
     # Each run in a fresh process, as a deployed run is: a long-lived process would also
     # carry the allocator's retained pages from the previous day into the peak.
-    reports = [run_child("benchmarks.raw_events", env, {"day": DAY.isoformat()}) for _ in range(RUNS)]
+    reports = [run_child("benchmarks.raw_events", env, {"day": DAY.isoformat()}) for _ in range(repeats())]
     timing = Timing(tuple(r["seconds"][0] for r in reports))
     events = reports[-1]["events"]
     return Row("events_per_second", f"{events:,} events, lake+warehouse", timing,

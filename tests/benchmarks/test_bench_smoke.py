@@ -21,7 +21,7 @@ KEYS = {
     "extract_vs_copy", "extract_vs_read_sql",
 }  # fmt: skip
 TINY = ["--rows", "3000", "--to-sql-rows", "500", "--users", "3000", "--loop-users", "500",
-        "--events-scale", "0.05", "--extract-rows", "2000", "--read-sql-rows", "500", "--backfill-days", "2", "--backfill-runs", "1", "--backfill-scale", "0.05"]  # fmt: skip
+        "--events-scale", "0.05", "--extract-rows", "2000", "--read-sql-rows", "500", "--backfill-days", "2", "--backfill-runs", "1", "--backfill-scale", "0.05", "--runs", "1"]  # fmt: skip
 
 
 def databases(url: str) -> set[str]:
