@@ -59,7 +59,7 @@ def _files(lake: Path, day: date) -> list[list[str]]:
 
 
 def _ours(spark, day: date, files: list[list[str]], out: Path) -> tuple[float, int]:
-    from data_platform.assets.raw.clickstream import DayTargets, process_clickstream
+    from data_platform.assets.raw.clickstream.job import DayTargets, process_clickstream
 
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()

@@ -81,7 +81,7 @@ class SimulatedPlatform:
 
 
 def valid_event(line: bytes) -> dict | None:
-    """A valid clickstream line, as `assets/raw/clickstream_validate.py` documents it."""
+    """A valid clickstream line, as `assets/raw/clickstream/validate.py` documents it."""
     try:
         obj = json.loads(line.decode("utf-8"))
     except ValueError:

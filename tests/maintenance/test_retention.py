@@ -21,7 +21,7 @@ from data_platform.assets.maintenance.archive import (
 from data_platform.assets.maintenance.restore import restore_days
 from data_platform.assets.maintenance.retention import warehouse_archive
 from data_platform.assets.maintenance.retention_rules import rule_for
-from data_platform.assets.raw.clickstream import EVENTS
+from data_platform.assets.raw.clickstream.job import EVENTS
 from data_platform.cli import main
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.warehouse.read import Column

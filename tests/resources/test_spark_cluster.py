@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import build_init_resource_context
 
-from data_platform.assets.raw.clickstream import DayTargets, process_clickstream
+from data_platform.assets.raw.clickstream.job import DayTargets, process_clickstream
 from data_platform.local.spark_cluster import standalone_cluster
 from data_platform.resources.spark import spark_resource
 

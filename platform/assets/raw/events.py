@@ -25,8 +25,8 @@ from dagster_pyspark import PySparkResource
 from data_platform.assets import conventions
 from data_platform.assets.partitions import partition_days
 from data_platform.assets.raw import shapes as c
-from data_platform.assets.raw.clickstream import process_clickstream
-from data_platform.assets.raw.clickstream_lake import day_staging, spark_uri
+from data_platform.assets.raw.clickstream.job import process_clickstream
+from data_platform.assets.raw.clickstream.lake import day_staging, spark_uri
 from data_platform.resources.lake.io_manager import PART_FILE, LakeParquetEngine
 from data_platform.resources.lake.resource import LakeResource, WriteInfo
 

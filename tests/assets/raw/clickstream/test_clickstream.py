@@ -15,7 +15,12 @@ import pytest
 from dagster import build_init_resource_context
 from pyspark.sql import SparkSession
 
-from data_platform.assets.raw.clickstream import EVENTS, QUARANTINE, DayTargets, process_clickstream
+from data_platform.assets.raw.clickstream.job import (
+    EVENTS,
+    QUARANTINE,
+    DayTargets,
+    process_clickstream,
+)
 from data_platform.resources.spark import spark_resource
 
 DAY = date(2026, 1, 10)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from pyarrow import fs
 
-from data_platform.assets.raw.clickstream import DayTargets
+from data_platform.assets.raw.clickstream.job import DayTargets
 from data_platform.resources.lake.resource import LakeResource, WriteInfo
 
 STAGING_PREFIX = "_staging/clickstream"

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data_platform.assets.raw.clickstream_lake import (
+from data_platform.assets.raw.clickstream.lake import (
     STAGING_PREFIX,
     day_staging,
     remove_stale,

@@ -4,12 +4,7 @@ Partition D reads landing folders D and D+1 (events arrive up to a day late), ke
 valid events whose UTC date is D, one row per `event_id`, and quarantines every malformed
 line of folder D with its reason. Spark's executors read the files, check and deduplicate
 the lines and write both results as Parquet straight to the given (staging) URIs; the
-driver only receives counts.
-
-An `event_id` belongs to one day only. Its copies are ranked by where they landed (folder,
-file, line): a copy already published for another day comes first, then the earliest copy
-in the folders read. A copy of folder D dated on another day than the winner is
-quarantined as a duplicate; the day whose date the winner carries keeps the event.
+driver only receives counts. Which copy of a repeated `event_id` wins: `copies.py`.
 """
 
 from __future__ import annotations
@@ -22,15 +17,19 @@ from datetime import date
 
 import pyarrow as pa
 from pyspark import StorageLevel, cloudpickle
-from pyspark.sql import Column, DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, Observation, SparkSession
 
-from data_platform.assets.raw import clickstream_files
-from data_platform.assets.raw.clickstream_files import LINES_DDL, WHOLE_FILE, decoder, file_key
-from data_platform.assets.raw.clickstream_validate import RAW_LINE_CHARS, check_lines
+from data_platform.assets.raw.clickstream.copies import (
+    cross_day_losers,
+    day_events,
+    first_copies,
+    quarantine_records,
+)
+from data_platform.assets.raw.clickstream.files import LINES_DDL, WHOLE_FILE, decoder, file_key
+from data_platform.assets.raw.clickstream.validate import check_lines
 
 # Executors get the decoder by value: only pyarrow is needed there, not this platform.
-cloudpickle.register_pickle_by_value(sys.modules[clickstream_files.__name__])
+cloudpickle.register_pickle_by_value(sys.modules[decoder.__module__])
 
 # The Parquet the executors write (the lake's contract for these two tables).
 EVENTS = pa.schema(
@@ -45,9 +44,6 @@ EVENTS = pa.schema(
 QUARANTINE = pa.schema(
     [("source_file", pa.string()), ("line_number", pa.int64()), ("reason", pa.string()), ("raw_line", pa.string())]
 )
-PAYLOAD = ("user_id", "session_id", "event_type", "page", "channel", "experiments", "user_agent")
-EVENT_COLUMNS = ("event_id", "ts", "event_date", *PAYLOAD)
-
 
 @dataclass(frozen=True)
 class DayTargets:
@@ -104,88 +100,6 @@ def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
     return lines.unionByName(spark.createDataFrame(empty, LINES_DDL)) if empty else lines
 
 
-def _first_copies(checked: DataFrame, day: date, known: DataFrame | None) -> DataFrame:
-    """One row per valid `event_id`: its first copy, the date that copy carries (`winner`),
-    and how many copies dated D were seen."""
-    is_day = F.col("event_date") == F.lit(day)
-    payload = F.when(is_day, F.struct(*PAYLOAD))
-    copy = F.struct("file_idx", "line_number", "event_date", "ts", payload.alias("payload"))
-    per_id = (
-        checked.where(F.col("reason").isNull())
-        .groupBy("event_id")
-        .agg(
-            F.min(copy).alias("first"),
-            F.count_if(is_day).alias("copies"),
-            (F.min("event_date") != F.max("event_date")).alias("mixed"),
-        )
-    )
-    if known is None:
-        return per_id.withColumns({"winner": F.col("first.event_date"), "known": F.lit(False)})
-    other = known.groupBy("event_id").agg(F.min("event_date").alias("published"))
-    return per_id.join(other, "event_id", "left").withColumns(
-        {
-            "winner": F.coalesce("published", "first.event_date"),
-            "known": F.col("published").isNotNull(),
-        }
-    ).drop("published")
-
-
-def _events(per_id: DataFrame, day: date, day_count: int, seen: Observation) -> DataFrame:
-    """Day D's events sorted by (ts, event_id), with the run's event counts observed."""
-    mine = per_id.where(F.col("winner") == F.lit(day))
-    mine = mine.observe(
-        seen,
-        F.count("*").alias("events_written"),
-        F.coalesce(F.sum(F.col("copies") - 1), F.lit(0)).alias("duplicates"),
-        F.count_if(F.col("first.file_idx") >= day_count).alias("late"),
-    )
-    columns = [F.col("event_id"), F.col("first.ts").alias("ts"), F.col("first.event_date").alias("event_date")]
-    columns += [F.col(f"first.payload.{name}").alias(name) for name in PAYLOAD]
-    return mine.select(*columns).orderBy("ts", "event_id")
-
-
-def _cross_day_losers(checked: DataFrame, per_id: DataFrame) -> DataFrame:
-    """Valid lines of folder D whose `event_id` was won by a copy dated another day."""
-    conflicts = per_id.where(F.col("mixed") | F.col("known")).select("event_id", "winner")
-    lines = checked.where(F.col("in_day") & F.col("reason").isNull())
-    event = F.to_json(F.struct(*(F.col(name) for name in EVENT_COLUMNS)))
-    return (
-        lines.join(conflicts, "event_id")
-        .where(F.col("event_date") != F.col("winner"))
-        .select(
-            "file_idx",
-            "line_number",
-            F.format_string("duplicate event_id: first landed for %s", F.col("winner").cast("string")).alias("reason"),
-            F.left(event, F.lit(RAW_LINE_CHARS)).alias("raw_line"),
-        )
-    )
-
-
-def _quarantine(
-    checked: DataFrame, losers: DataFrame, sources: list[str], lines_seen: Observation, seen: Observation
-) -> DataFrame:
-    """Malformed lines and unreadable files of folder D, then cross-day duplicates, by file and line."""
-    # The line counts are observed on this scan of the cached lines: no pass of their own.
-    counted = checked.observe(
-        lines_seen,
-        F.count_if(F.col("in_day") & (F.col("line_number") > 0)).alias("lines_read"),
-        F.count_if(F.col("in_day") & F.col("reason").isNull()).alias("valid"),
-    )
-    bad = counted.where(F.col("in_day") & F.col("reason").isNotNull())
-    records = bad.select("file_idx", "line_number", "reason", "raw_line").unionByName(losers)
-    source: Column = F.lit(None).cast("string")
-    if sources:
-        source = F.try_element_at(F.array(*(F.lit(s) for s in sources)), F.col("file_idx") + 1)
-    records = records.observe(
-        seen,
-        F.count("*").alias("malformed"),
-        F.count_if(F.col("line_number") == 0).alias("unreadable_files"),
-        F.count_if(F.col("reason").startswith("duplicate event_id")).alias("cross_day_duplicates"),
-    )
-    ordered = records.orderBy("file_idx", "line_number")
-    return ordered.select(source.alias("source_file"), "line_number", "reason", "raw_line")
-
-
 @contextmanager
 def _plain_cache(spark: SparkSession) -> Iterator[None]:
     """Cache without compression while the step runs: its cached rows are read back once or
@@ -225,13 +139,13 @@ def process_clickstream(
     known = None
     if published_elsewhere:
         known = spark.read.parquet(*published_elsewhere).select("event_id", "event_date")
-    per_id = _first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
+    per_id = first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
     lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
     try:
         with _plain_cache(spark):
-            _events(per_id, day, day_count, events_seen).coalesce(1).write.parquet(targets.events)
-            losers = _cross_day_losers(checked, per_id)
-            _quarantine(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(
+            day_events(per_id, day, day_count, events_seen).coalesce(1).write.parquet(targets.events)
+            losers = cross_day_losers(checked, per_id)
+            quarantine_records(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(
                 targets.quarantine
             )
     finally:
