@@ -41,30 +41,19 @@ def events(context: dg.AssetExecutionContext, config: Version) -> pd.DataFrame:
     return pd.DataFrame({"ts": stamps, "version": config.version, "n": range(len(stamps))})
 
 
-@dg.asset(
-    partitions_def=DAILY,
-    ins={
-        "events": dg.AssetIn(
-            key=["lake", "events"],
-            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1),
-        )
-    },
-)
+def next_day_events(**metadata: object) -> dict[str, dg.AssetIn]:
+    """The input `events`: days D and D+1 of `lake/events`."""
+    mapping = dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1)
+    return {"events": dg.AssetIn(key=["lake", "events"], partition_mapping=mapping, metadata=metadata or None)}
+
+
+@dg.asset(partitions_def=DAILY, ins=next_day_events())
 def next_day_window(events: pa.Table) -> None:
     """Reads D and D+1 of the events, as Arrow."""
     SEEN["window"] = events
 
 
-@dg.asset(
-    partitions_def=DAILY,
-    ins={
-        "events": dg.AssetIn(
-            key=["lake", "events"],
-            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1),
-            metadata={"allow_missing_partitions": True},
-        )
-    },
-)
+@dg.asset(partitions_def=DAILY, ins=next_day_events(allow_missing_partitions=True))
 def tolerant_window(events: pd.DataFrame) -> None:
     """Reads D and D+1 of the events as pandas, skipping days never written."""
     SEEN["tolerant"] = events
