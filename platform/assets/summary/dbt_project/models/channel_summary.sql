@@ -2,6 +2,7 @@
     materialized="incremental",
     incremental_strategy="delete_insert_window",
     meta={"partition_column": "event_date", "reads_ahead": {"orders_usd": 1}},
+    pre_hook="{{ hash_joins_only() }}",
 ) }}
 -- reads_ahead: a session starting before midnight buys after it, so day D also reads the
 -- orders of D+1, and Dagster rebuilds D when orders_usd D+1 changes.
@@ -12,7 +13,7 @@ WITH window_events AS (
 ),
 earlier_sessions AS (
     -- a session with any event before the window began on an earlier day: it is not counted
-    -- here. One anti-join against the earlier events, linear in their number.
+    -- here. One hash anti-join against the earlier events, linear in their number.
     SELECT DISTINCT e.session_id
     FROM {{ source("raw", "events") }} AS e
     JOIN (SELECT DISTINCT session_id FROM window_events) AS w ON w.session_id = e.session_id
