@@ -30,14 +30,13 @@ class Timing:
         return f"{self.median:8.3f}s ({min(self.seconds):.3f}–{max(self.seconds):.3f})"
 
 
-def measure(run: Callable[[], object], prepare: Callable[[], object] | None = None,
-            runs: int | None = None) -> Timing:  # fmt: skip
-    """Time `run` `runs` times; `prepare` runs untimed before each (e.g. empty the target).
+def measure(run: Callable[[], object], prepare: Callable[[], object] | None = None) -> Timing:
+    """Time `run` `repeats()` times; `prepare` runs untimed before each (e.g. empty the target).
 
     When `prepare` returns something, `run` is called with it (e.g. a fresh Dagster context).
     """
     seconds = []
-    for _ in range(runs or repeats()):
+    for _ in range(repeats()):
         prepared = prepare() if prepare else None
         started = time.perf_counter()
         run() if prepared is None else run(prepared)

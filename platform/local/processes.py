@@ -89,12 +89,13 @@ def _reap(pid: int) -> None:
         pass
 
 
-def stop_group(process: subprocess.Popen) -> None:
-    """Stop a child started in its own session and everything it started: TERM, then KILL."""
+def stop_group(process: subprocess.Popen, grace_s: float = 30) -> None:
+    """Stop a child started in its own session and everything it started: TERM, then KILL
+    after `grace_s` seconds."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)

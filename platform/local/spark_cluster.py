@@ -20,6 +20,7 @@ import pyspark
 from data_platform.local.processes import free_port, stop_group
 
 SPARK_HOME = Path(pyspark.__file__).parent
+STOP_GRACE_S = 5
 START_TIMEOUT_S = 180
 
 
@@ -63,5 +64,7 @@ def standalone_cluster(root: Path, workers: int = 2) -> Iterator[str]:
             time.sleep(1)
         yield master_url
     finally:
+        # A worker's JVM lingers ~30 s on TERM (its shutdown hooks wait on the master and
+        # executors); the work directories are throwaway, so a short grace is enough.
         for process in reversed(processes):
-            stop_group(process)
+            stop_group(process, grace_s=STOP_GRACE_S)
