@@ -64,7 +64,7 @@ def standalone_cluster(root: Path, workers: int = 2) -> Iterator[str]:
             time.sleep(1)
         yield master_url
     finally:
-        # A worker's JVM lingers ~30 s on TERM (its shutdown hooks wait on the master and
-        # executors); the work directories are throwaway, so a short grace is enough.
+        # Each process of this throwaway cluster used up the default 30 s grace after TERM
+        # (90 s per cluster); its work directories are discarded, so a short grace is enough.
         for process in reversed(processes):
             stop_group(process, grace_s=STOP_GRACE_S)

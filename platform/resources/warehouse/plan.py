@@ -157,11 +157,11 @@ def s3_stage(spec: WriteSpec) -> list[Step]:
     ]
 
 
-def analyze(spec: WriteSpec) -> list[Step]:
-    """PostgreSQL: fresh statistics once the rows are published, so the next query on a table
-    that just grew by a day is planned on its real size (autovacuum catches up only later).
-    Redshift analyzes on its own (automatic analyze)."""
-    return [Statement(sql.SQL("ANALYZE {}").format(spec.target.ident))] if spec.dialect == POSTGRES else []
+def analyze(spec: WriteSpec) -> Statement:
+    """PostgreSQL plans end with fresh statistics once the rows are published, so the next
+    query on a table that just grew by a day is planned on its real size (autovacuum catches
+    up only later). Redshift analyzes on its own (automatic analyze)."""
+    return Statement(sql.SQL("ANALYZE {}").format(spec.target.ident))
 
 
 def drop_stage(spec: WriteSpec) -> Statement:
@@ -178,7 +178,7 @@ def plan_partition_write(spec: WriteSpec, column: str, start: datetime, end: dat
     if spec.dialect == POSTGRES:
         checks = audits(spec, spec.target.ident, (column, (start, end)))
         return Plan(transaction=[lock(spec), delete, CopyIn(spec.target.ident, spec.columns), *checks],
-                    cleanup=analyze(spec))  # fmt: skip
+                    cleanup=[analyze(spec)])  # fmt: skip
     insert = Statement(insert_from(spec.target, spec.stage, spec.columns, spec.parse_json), label="inserted")
     return Plan([*s3_stage(spec), *audits(spec, spec.stage)], [lock(spec), delete, insert], [drop_stage(spec)])
 
@@ -202,7 +202,7 @@ def plan_replace(spec: WriteSpec) -> Plan:
     if postgres:
         key = [Statement(add_primary_key(staging, spec.primary_key))] if spec.primary_key else []
         load = [*fresh, CopyIn(staging.ident, spec.columns), *audits(spec, staging.ident), *key]
-        return Plan(transaction=[lock(spec), *load, *swap], cleanup=analyze(spec))
+        return Plan(transaction=[lock(spec), *load, *swap], cleanup=[analyze(spec)])
     insert = Statement(insert_from(staging, spec.stage, spec.columns, spec.parse_json), label="inserted")
     locks = [lock(spec)] if spec.target_exists else []
     return Plan([*s3_stage(spec), *fresh, insert, *audits(spec, staging.ident)], [*locks, *swap], [drop_stage(spec)])
@@ -220,7 +220,7 @@ def plan_merge(spec: WriteSpec, key: Sequence[str], version: str) -> Plan:
         return Plan(
             transaction=[lock(spec), Statement(create), CopyIn(spec.stage, spec.columns), *checks, *merge,
                          drop_stage(spec)],
-            cleanup=analyze(spec),
+            cleanup=[analyze(spec)],
         )  # fmt: skip
     return Plan([*s3_stage(spec), *checks], [lock(spec), *merge], [drop_stage(spec)])
 

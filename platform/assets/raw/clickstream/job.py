@@ -45,6 +45,7 @@ QUARANTINE = pa.schema(
     [("source_file", pa.string()), ("line_number", pa.int64()), ("reason", pa.string()), ("raw_line", pa.string())]
 )
 
+
 @dataclass(frozen=True)
 class DayTargets:
     """Where Spark writes partition D: folders (URIs Spark can write) that must not exist yet."""
