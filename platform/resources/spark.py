@@ -40,6 +40,11 @@ def spark_config(master: str) -> dict[str, str]:
         # Parquet timestamps as UTC microseconds (the legacy INT96 default is deprecated and
         # read back by Arrow/DuckDB/Redshift with extra conversions).
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        # Spark generates one Java method per query stage; the clickstream checks make methods
+        # past HotSpot's 8,000-byte limit, which it would otherwise never compile (they run
+        # interpreted, several times slower).
+        "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods",
+        "spark.executor.extraJavaOptions": "-XX:-DontCompileHugeMethods",
         "spark.ui.enabled": "false",
         # Progress bars would interleave with run logs.
         "spark.ui.showConsoleProgress": "false",

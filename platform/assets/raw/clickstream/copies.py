@@ -4,6 +4,10 @@ An `event_id` belongs to one day only. Its copies are ranked by where they lande
 file, line): a copy already published for another day comes first, then the earliest copy
 in the folders read. A copy of folder D dated on another day than the winner is
 quarantined as a duplicate; the day whose date the winner carries keeps the event.
+
+The ranking shuffles only fixed-width keys (a hash aggregation); the lines themselves never
+move. Ids seen once and published nowhere else (nearly all) need no ranking at all: only
+the others, copies of one event, are broadcast back to the lines to pick their winner.
 """
 
 from __future__ import annotations
@@ -19,60 +23,68 @@ PAYLOAD = ("user_id", "session_id", "event_type", "page", "channel", "experiment
 EVENT_COLUMNS = ("event_id", "ts", "event_date", *PAYLOAD)
 
 
+def _rank() -> Column:
+    """Where a line landed as one long, in landing order: file number, then line number."""
+    return F.shiftleft(F.col("file_idx").cast("long"), 40) + F.col("line_number")
+
+
 def first_copies(checked: DataFrame, day: date, known: DataFrame | None) -> DataFrame:
-    """One row per valid `event_id`: its first copy, the date that copy carries (`winner`),
-    and how many copies dated D were seen."""
+    """The `event_id`s with more than one valid copy, or published for another day: the rank
+    of their first copy (`first`), the date that wins (`winner`), how many copies dated D
+    were seen, and whether copies of other dates exist (`conflict`)."""
     is_day = F.col("event_date") == F.lit(day)
-    payload = F.when(is_day, F.struct(*PAYLOAD))
-    copy = F.struct("file_idx", "line_number", "event_date", "ts", payload.alias("payload"))
     per_id = (
         checked.where(F.col("reason").isNull())
         .groupBy("event_id")
         .agg(
-            F.min(copy).alias("first"),
+            F.min_by("event_date", _rank()).alias("first_date"),
+            F.min(_rank()).alias("first"),
+            F.count("*").alias("lines"),
             F.count_if(is_day).alias("copies"),
             (F.min("event_date") != F.max("event_date")).alias("mixed"),
         )
     )
     if known is None:
-        return per_id.withColumns({"winner": F.col("first.event_date"), "known": F.lit(False)})
-    other = known.groupBy("event_id").agg(F.min("event_date").alias("published"))
-    return per_id.join(other, "event_id", "left").withColumns(
-        {
-            "winner": F.coalesce("published", "first.event_date"),
-            "known": F.col("published").isNotNull(),
-        }
-    ).drop("published")
+        per_id = per_id.withColumns({"winner": F.col("first_date"), "known": F.lit(False)})
+    else:
+        other = known.groupBy("event_id").agg(F.min("event_date").alias("published"))
+        per_id = per_id.join(other, "event_id", "left").withColumns(
+            {"winner": F.coalesce("published", "first_date"), "known": F.col("published").isNotNull()}
+        )
+    ranked = per_id.where((F.col("lines") > 1) | F.col("known"))
+    return ranked.select("event_id", "first", "winner", "copies", (F.col("mixed") | F.col("known")).alias("conflict"))
 
 
-def day_events(per_id: DataFrame, day: date, day_count: int, seen: Observation) -> DataFrame:
-    """Day D's events sorted by (ts, event_id), with the run's event counts observed."""
-    mine = per_id.where(F.col("winner") == F.lit(day))
+def _with_ranking(checked: DataFrame, ranked: DataFrame) -> DataFrame:
+    """Valid lines with their id's ranking (null columns for an id seen once)."""
+    return checked.where(F.col("reason").isNull()).join(F.broadcast(ranked), "event_id", "left")
+
+
+def day_events(checked: DataFrame, ranked: DataFrame, day: date, day_count: int, seen: Observation) -> DataFrame:
+    """Day D's events sorted by (ts, event_id), in one partition, with the run's event counts observed."""
+    lines = _with_ranking(checked, ranked)
+    single = F.col("first").isNull()
+    won = (_rank() == F.col("first")) & (F.col("winner") == F.lit(day))
+    mine = lines.where((F.col("event_date") == F.lit(day)) & (single | won))
     mine = mine.observe(
         seen,
         F.count("*").alias("events_written"),
-        F.coalesce(F.sum(F.col("copies") - 1), F.lit(0)).alias("duplicates"),
-        F.count_if(F.col("first.file_idx") >= day_count).alias("late"),
+        F.coalesce(F.sum(F.coalesce("copies", F.lit(1)) - 1), F.lit(0)).alias("duplicates"),
+        F.count_if(F.col("file_idx") >= day_count).alias("late"),
     )
-    columns = [F.col("event_id"), F.col("first.ts").alias("ts"), F.col("first.event_date").alias("event_date")]
-    columns += [F.col(f"first.payload.{name}").alias(name) for name in PAYLOAD]
-    return mine.select(*columns).orderBy("ts", "event_id")
+    # One output file: one task sorts the day (no range-partitioning pass to sample first).
+    return mine.select(*EVENT_COLUMNS).repartition(1).sortWithinPartitions("ts", "event_id")
 
 
-def cross_day_losers(checked: DataFrame, per_id: DataFrame) -> DataFrame:
+def cross_day_losers(checked: DataFrame, ranked: DataFrame) -> DataFrame:
     """Valid lines of folder D whose `event_id` was won by a copy dated another day."""
-    conflicts = per_id.where(F.col("mixed") | F.col("known")).select("event_id", "winner")
-    lines = checked.where(F.col("in_day") & F.col("reason").isNull())
+    lines = _with_ranking(checked, ranked)
     event = F.to_json(F.struct(*(F.col(name) for name in EVENT_COLUMNS)))
-    return (
-        lines.join(conflicts, "event_id")
-        .where(F.col("event_date") != F.col("winner"))
-        .select(
-            "file_idx",
-            "line_number",
-            F.format_string("duplicate event_id: first landed for %s", F.col("winner").cast("string")).alias("reason"),
-            F.left(event, F.lit(RAW_LINE_CHARS)).alias("raw_line"),
-        )
+    return lines.where(F.col("in_day") & F.col("conflict") & (F.col("event_date") != F.col("winner"))).select(
+        "file_idx",
+        "line_number",
+        F.format_string("duplicate event_id: first landed for %s", F.col("winner").cast("string")).alias("reason"),
+        F.left(event, F.lit(RAW_LINE_CHARS)).alias("raw_line"),
     )
 
 

@@ -140,17 +140,18 @@ def process_clickstream(
     known = None
     if published_elsewhere:
         known = spark.read.parquet(*published_elsewhere).select("event_id", "event_date")
-    per_id = first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
+    # The ranked ids are few (copies of one event): cached, they are broadcast to both writes.
+    ranked = first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
     lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
     try:
         with _plain_cache(spark):
-            day_events(per_id, day, day_count, events_seen).coalesce(1).write.parquet(targets.events)
-            losers = cross_day_losers(checked, per_id)
+            day_events(checked, ranked, day, day_count, events_seen).write.parquet(targets.events)
+            losers = cross_day_losers(checked, ranked)
             quarantine_records(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(
                 targets.quarantine
             )
     finally:
-        per_id.unpersist()
+        ranked.unpersist()
         checked.unpersist()
     lines, events, quarantine = lines_seen.get, events_seen.get, quarantine_seen.get
     counts = ClickstreamCounts(
