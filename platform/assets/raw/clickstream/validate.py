@@ -186,4 +186,8 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     ).withColumn("event_date", F.to_date("ts"))
     dates = F.col("event_date").isin(day, day + timedelta(days=1))
     keep = F.col("in_day") | (F.col("reason").isNull() & dates)
+    # Folder D+1's lines dated D+1 only rank copies by id: their fields are never written, so
+    # the cache does not hold them.
+    written = F.col("in_day") | (F.col("event_date") == F.lit(day))
+    checked = checked.withColumns({name: F.when(written, F.col(name)) for name in FIELDS[1:]})
     return checked.where(keep).drop("value", "v", "j", "fast", "file_reason", "balanced", "utf8", "parseable")
