@@ -152,6 +152,8 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
 
     Keeps every line and file record of folder D (`in_day`), and the valid lines of folder
     D+1 dated D or D+1 (the ones that can decide which copy of an `event_id` landed first).
+    Of folder D+1's lines dated D+1 only the keys are kept (`event_id`, `event_date`, where
+    they landed): the event fields are null, as no output of day D holds them.
     """
     # Whole-line scans (UTF-8 validation, the parse) happen once per line, in this projection.
     value = F.col("value").cast("string")
@@ -186,8 +188,7 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     ).withColumn("event_date", F.to_date("ts"))
     dates = F.col("event_date").isin(day, day + timedelta(days=1))
     keep = F.col("in_day") | (F.col("reason").isNull() & dates)
-    # Folder D+1's lines dated D+1 only rank copies by id: their fields are never written, so
-    # the cache does not hold them.
+    # The cache then holds only the keys of the lines that just rank copies.
     written = F.col("in_day") | (F.col("event_date") == F.lit(day))
     checked = checked.withColumns({name: F.when(written, F.col(name)) for name in FIELDS[1:]})
     return checked.where(keep).drop("value", "v", "j", "fast", "file_reason", "balanced", "utf8", "parseable")
