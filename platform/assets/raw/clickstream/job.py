@@ -97,7 +97,7 @@ def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
     numbers = {file_key(source): idx for idx, source in enumerate(sources)}
     files = spark.read.format("binaryFile").load(sources).select("path", "content")
     lines = files.mapInArrow(decoder(numbers), LINES_DDL)
-    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", None) for idx in _empty_files(spark, sources)]
+    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", None, None, None) for idx in _empty_files(spark, sources)]
     return lines.unionByName(spark.createDataFrame(empty, LINES_DDL)) if empty else lines
 
 
@@ -134,25 +134,25 @@ def process_clickstream(
         raise ValueError(f"event dates are UTC days; the Spark session's time zone is {zone!r}")
     sources = [*day_files, *next_day_files]
     day_count = len(day_files)
-    checked = check_lines(read_lines(spark, sources), day, day_count)
-    # One parse of every line, kept for the two writes below (the cache is what they share).
-    checked = checked.persist(StorageLevel.MEMORY_AND_DISK)
     known = None
     if published_elsewhere:
         known = spark.read.parquet(*published_elsewhere).select("event_id", "event_date")
-    # The ranked ids are few (copies of one event): cached, they are broadcast to both writes.
-    ranked = first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
     lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
-    try:
-        with _plain_cache(spark):
+    # The cache's settings are fixed when it is declared (Spark plans it in a copy of the session).
+    with _plain_cache(spark):
+        # One parse of every line, kept for the two writes below (the cache is what they share).
+        checked = check_lines(read_lines(spark, sources), day, day_count).persist(StorageLevel.MEMORY_AND_DISK)
+        # The ranked ids are few (copies of one event): cached, they are broadcast to both writes.
+        ranked = first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
             day_events(checked, ranked, day, day_count, events_seen).write.parquet(targets.events)
             losers = cross_day_losers(checked, ranked)
             quarantine_records(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(
                 targets.quarantine
             )
-    finally:
-        ranked.unpersist()
-        checked.unpersist()
+        finally:
+            ranked.unpersist()
+            checked.unpersist()
     lines, events, quarantine = lines_seen.get, events_seen.get, quarantine_seen.get
     counts = ClickstreamCounts(
         lines_read=lines["lines_read"],

@@ -98,11 +98,14 @@ def _value_checks(name: str, field) -> list[tuple[Column, str]]:
         checks.append((field("ts").try_cast("timestamp").isNull(), "bad ts"))
     if name == "event_type":
         checks.append((~field("event_type").isin(*EVENT_TYPES), "unknown event_type"))
+    # A NUL can only come from a `\u0000` escape (JSON text holds no raw control character), so
+    # only lines with an escape (`escape`, found by the decoder) are searched for one.
     if name in STRING_FIELDS:
-        checks.append((field(name).contains("\u0000"), f"NUL in {name}"))
+        checks.append((F.col("escape") & field(name).contains("\u0000"), f"NUL in {name}"))
     if name == "experiments":
         # The regex runs only where its literal part occurs (byte search is far cheaper).
-        checks.append((field(name).contains("\\u0000") & field(name).rlike(NUL_ESCAPE), "NUL in experiments"))
+        nul = field(name).contains("\\u0000") & field(name).rlike(NUL_ESCAPE)
+        checks.append((F.col("escape") & nul, "NUL in experiments"))
     return checks
 
 
@@ -121,7 +124,7 @@ def _reason(day: date, in_day: Column) -> Column:
     """
     value = F.col("value")
     # Only lines with an escape can hold a lone surrogate: skip the regex for the rest.
-    surrogate = (value.contains("\\u") & value.rlike(LONE_SURROGATE), "invalid surrogate escape")
+    surrogate = (F.col("escape") & value.rlike(LONE_SURROGATE), "invalid surrogate escape")
     front = [
         (~F.col("utf8"), "not utf-8"),
         (F.octet_length(value) > MAX_LINE_BYTES, "line too long"),
@@ -147,7 +150,7 @@ def _reason(day: date, in_day: Column) -> Column:
 
 
 def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
-    """Check `lines(file_idx, line_number, value, file_reason, balanced)`: typed event columns plus
+    """Check `lines` (`LINES` of files.py): typed event columns plus
     `in_day`, `reason` and `raw_line` (set only where `reason` is).
 
     Keeps every line and file record of folder D (`in_day`), and the valid lines of folder
@@ -155,11 +158,9 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     Of folder D+1's lines dated D+1 only the keys are kept (`event_id`, `event_date`, where
     they landed): the event fields are null, as no output of day D holds them.
     """
-    # Whole-line scans (UTF-8 validation, the parse) happen once per line, in this projection.
+    # The parse, the one whole-line scan left to the JVM, happens once per line, in this projection.
     value = F.col("value").cast("string")
-    text = lines.select(
-        "file_idx", "line_number", value.alias("value"), "file_reason", "balanced", F.is_valid_utf8(value).alias("utf8")
-    )
+    text = lines.select("file_idx", "line_number", value.alias("value"), "file_reason", "balanced", "utf8", "escape")
     parseable = F.col("utf8") & (F.octet_length("value") <= MAX_LINE_BYTES) & F.col("file_reason").isNull()
     parsed = text.select(
         "*",
@@ -191,4 +192,4 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     # The cache then holds only the keys of the lines that just rank copies.
     written = F.col("in_day") | (F.col("event_date") == F.lit(day))
     checked = checked.withColumns({name: F.when(written, F.col(name)) for name in FIELDS[1:]})
-    return checked.where(keep).drop("value", "v", "j", "fast", "file_reason", "balanced", "utf8", "parseable")
+    return checked.where(keep).drop("value", "v", "j", "fast", "file_reason", "balanced", "utf8", "escape", "parseable")
