@@ -55,8 +55,11 @@ _NOT_PLAIN_TEXT = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|
 
 def _plain_text(text: Column) -> Column:
     """Present, and not JSON text of a non-string value (the regex runs only on the few
-    values whose first character allows it)."""
-    literal = F.left(text, F.lit(1)).isin(*"-0123456789tf[{") & text.rlike(_NOT_PLAIN_TEXT)
+    values whose first character allows it: a number, true or false has no `:`, which
+    spares every timestamp)."""
+    first = F.left(text, F.lit(1))
+    could_be = first.isin("[", "{") | (first.isin(*"-0123456789tf") & ~text.contains(":"))
+    literal = could_be & text.rlike(_NOT_PLAIN_TEXT)
     return text.isNotNull() & ~literal
 
 
