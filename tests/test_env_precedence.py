@@ -47,9 +47,11 @@ def test_dagster_cli_and_backfill_use_the_real_variable_over_env_file(
         **stack_env, "PLATFORM_WAREHOUSE_URL": file_warehouse, "PLATFORM_START_DATE": "2026-01-01",
         "PLATFORM_LAKE_URL": (tmp_path / "lake").as_uri(), "PLATFORM_EXECUTOR": "in_process",
     })  # fmt: skip
-    # A plain shell: only the real variable and what any shell has; the rest comes from .env.
+    # A plain shell: only the real variable and what any shell has; the rest comes from the
+    # project's .env (named, so a developer's own `<repo>/.env` never leaks in).
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", str(tmp_path)),
-           "DAGSTER_HOME": str(tmp_path / "home"), "PLATFORM_WAREHOUSE_URL": real_warehouse}  # fmt: skip
+           "DAGSTER_HOME": str(tmp_path / "home"), "PLATFORM_WAREHOUSE_URL": real_warehouse,
+           "PLATFORM_ENV_FILE": str(project / ".env")}  # fmt: skip
     (tmp_path / "home").mkdir()
 
     def run(*argv: str) -> None:
