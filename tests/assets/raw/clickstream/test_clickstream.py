@@ -253,6 +253,16 @@ def test_no_files_gives_empty_tables_of_the_right_schema(spark, tmp_path) -> Non
     assert empty.counts["lines_read"] == 0 and empty.counts["complete"] is False
 
 
+def test_a_run_leaves_the_session_as_it_found_it(spark, landing, tmp_path) -> None:
+    """The held lines and the cached ranking are released and the read settings restored,
+    so a long-lived session does not fill its executors' memory partition after partition."""
+    held = spark.sparkContext._jsc.sc().getPersistentRDDs
+    settings = lambda: [spark.conf.get(key, None) for key in ("spark.sql.files.minPartitionNum", "spark.sql.adaptive.optimizer.excludedRules")]  # noqa: E731
+    before = (held().size(), settings())
+    run_day(spark, *landing, tmp_path)
+    assert (held().size(), settings()) == before
+
+
 def test_session_settings(spark) -> None:
     conf = spark.conf
     assert conf.get("spark.sql.session.timeZone") == "UTC"
