@@ -103,15 +103,15 @@ def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
 
 @contextmanager
 def _step_settings(spark: SparkSession) -> Iterator[None]:
-    """Session settings while the step runs:
+    """Session settings while the step plans and runs:
+    - cache without compression: the cached rows are read back a few times and dropped, so
+      the per-column encoding statistics cost more than they save;
     - files split into four tasks per core: a task is one batch of whole gzip files, and with
       Spark's default of about one task per core the last, largest one ran alone for a third
-      of the read;
-    - no adaptive replacement of an input known to be empty (a day without lines) by an empty
-      relation: it drops the observations above it, whose counts the step reports."""
+      of the read."""
     settings = {
+        "spark.sql.inMemoryColumnarStorage.compressed": "false",
         "spark.sql.files.minPartitionNum": str(4 * spark.sparkContext.defaultParallelism),
-        "spark.sql.adaptive.optimizer.excludedRules": "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation",
     }
     before = {key: spark.conf.get(key, None) for key in settings}
     for key, value in settings.items():
@@ -120,12 +120,10 @@ def _step_settings(spark: SparkSession) -> Iterator[None]:
         yield
     finally:
         for key, value in before.items():
-            spark.conf.unset(key) if value is None else spark.conf.set(key, value)
-
-
-def _release(held: DataFrame) -> None:
-    """Free the blocks of a local checkpoint now, not whenever the driver collects its plan."""
-    held._jdf.logicalPlan().rdd().unpersist(False)
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def process_clickstream(
@@ -152,16 +150,16 @@ def process_clickstream(
     if published_elsewhere:
         known = spark.read.parquet(*published_elsewhere).select("event_id", "event_date")
     lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
+    # Settings hold from the cache's declaration on: Spark plans it in a copy of the session.
     with _step_settings(spark):
-        # One parse of every line, held for the two writes below (the one pass they share):
-        # computed by a job of its own and kept as rows on the executors, spilling to disk.
-        # A local checkpoint, not `persist()`: the in-memory cache stores columns, and building
-        # them, then rows again for each scan, cost more than the scans. Its blocks are not
-        # recomputed if an executor is lost: the step fails and is retried.
-        checked = check_lines(read_lines(spark, sources), day, day_count).localCheckpoint(eager=True)
+        # One parse of every line, kept for the two writes below (the cache is what they share).
+        checked = check_lines(read_lines(spark, sources), day, day_count).persist(StorageLevel.MEMORY_AND_DISK)
         # The ranked ids are few (copies of one event): cached, they are broadcast to both writes.
         ranked = first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
         try:
+            # Filled by a job of its own: planned inside a write, the cache is filled by two jobs
+            # at once, and the second one's tasks hold cores while they wait for the first's blocks.
+            checked.count()
             writer = day_events(checked, ranked, day, day_count, events_seen).write
             # Every event_id is distinct: a dictionary of them is built, then abandoned.
             writer.option("parquet.enable.dictionary#event_id", "false").parquet(targets.events)
@@ -171,7 +169,7 @@ def process_clickstream(
             )
         finally:
             ranked.unpersist()
-            _release(checked)
+            checked.unpersist()
     lines, events, quarantine = lines_seen.get, events_seen.get, quarantine_seen.get
     counts = ClickstreamCounts(
         lines_read=lines["lines_read"],
