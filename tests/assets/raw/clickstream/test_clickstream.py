@@ -256,11 +256,14 @@ def test_no_files_gives_empty_tables_of_the_right_schema(spark, tmp_path) -> Non
 def test_a_run_leaves_the_session_as_it_found_it(spark, landing, tmp_path) -> None:
     """The cached lines and ranking are released and the step's settings restored,
     so a long-lived session does not fill its executors' memory partition after partition."""
-    held = spark.sparkContext._jsc.sc().getPersistentRDDs
-    settings = lambda: [spark.conf.get(key, None) for key in ("spark.sql.files.minPartitionNum", "spark.sql.inMemoryColumnarStorage.compressed")]  # noqa: E731
-    before = (held().size(), settings())
+    keys = ("spark.sql.files.minPartitionNum", "spark.sql.inMemoryColumnarStorage.compressed")
+
+    def state() -> tuple[int, list[str | None]]:
+        return spark.sparkContext._jsc.sc().getPersistentRDDs().size(), [spark.conf.get(k, None) for k in keys]
+
+    before = state()
     run_day(spark, *landing, tmp_path)
-    assert (held().size(), settings()) == before
+    assert state() == before
 
 
 def test_session_settings(spark) -> None:
