@@ -1,16 +1,16 @@
 """The dbt models as Dagster assets: one multi-asset for the daily-partitioned (incremental)
 models, one for the full-refresh ones, both running `dbt build` (models, then their tests).
 
-A partitioned run passes its window as the vars `start`/`end` (a backfill of many days is
-one run, one window); the models replace exactly that window. dbt's tests become blocking
-asset checks. A model whose SQL fails stops only itself and what is downstream of it in
+A partitioned run passes its window in the environment (`macros/window.sql`; a backfill of
+many days is one run, one window); the models replace exactly that window. dbt's tests
+become blocking asset checks. A model whose SQL fails stops only itself and what is downstream of it in
 dbt; the others are built, and the step then fails with dbt's message and the file.
 """
 
-
-import json
+import os
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -21,6 +21,7 @@ from dagster import (
     DailyPartitionsDefinition,
 )
 from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt.core.dbt_cli_invocation import PARTIAL_PARSE_FILE_NAME
 from packaging.version import Version
 
 from data_platform.assets import conventions
@@ -46,29 +47,43 @@ class SummaryDbt(DbtCliResource):
         return None
 
 
-def window_vars(context: AssetExecutionContext) -> dict[str, str]:
-    """The run's UTC window as dbt vars (`end` exclusive); empty for unpartitioned runs."""
+def run_window(context: AssetExecutionContext) -> tuple[str, str] | None:
+    """The run's UTC window `[start, end)` as YYYY-MM-DD; `None` for unpartitioned runs."""
     if not (context.has_partition_key or context.has_partition_key_range):
-        return {}
+        return None
     window = context.partition_time_window
-    return {"start": f"{window.start:%Y-%m-%d}", "end": f"{window.end:%Y-%m-%d}"}
+    return f"{window.start:%Y-%m-%d}", f"{window.end:%Y-%m-%d}"
 
 
 def run_build(context: AssetExecutionContext, warehouse: WarehouseResource, project_dir: Path) -> Iterator[object]:
     """`dbt build` of the selected models and tests against the platform's warehouse."""
     dbt = SummaryDbt(project_dir=str(project_dir), profiles_dir=str(project_dir), dbt_executable=dbt_executable())
-    args = ["build", "--vars", json.dumps(window_vars(context))]
-    with dbt_environment(warehouse.url):
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
+    with dbt_environment(warehouse.url, run_window(context)):
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     try:
         events = list(invocation.stream())
         yield from with_failing_rows(events, warehouse, Path(invocation.target_path))
+        keep_parse(Path(invocation.target_path), project_dir)
     finally:
         # Each run gets its own target folder (compiled SQL, logs): the run's events carry
         # what matters, so the folder does not pile up on the code server.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
     if error := invocation.get_error():
         raise error
+
+
+def keep_parse(run_target: Path, project_dir: Path) -> None:
+    """Keep this run's parsed project where dagster-dbt gives it to the next run, which then
+    re-parses only what changed (dbt checks the files, profile and version itself). Replaced
+    atomically: concurrent runs each read a whole file. A read-only install keeps none."""
+    parsed = run_target / PARTIAL_PARSE_FILE_NAME
+    if not parsed.exists():
+        return
+    with suppress(OSError):
+        kept = project_dir / "target" / PARTIAL_PARSE_FILE_NAME
+        staged = kept.with_name(f"{kept.name}.{run_target.name}")
+        shutil.copyfile(parsed, staged)
+        os.replace(staged, kept)
 
 
 def build_dbt_assets(

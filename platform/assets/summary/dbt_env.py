@@ -3,6 +3,7 @@
 `profiles.yml` reads these variables with `env_var()`: `PLATFORM_DBT_TARGET` picks the
 output (`local` = dbt-postgres for `postgresql://`, `prod` = dbt-redshift for
 `redshift://`). The password travels as `DBT_ENV_SECRET_…`, which dbt scrubs from its logs.
+A partitioned run's window travels the same way (`PLATFORM_DBT_WINDOW_START`/`_END`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from data_platform.resources.warehouse.resource import dialect_of
 from data_platform.resources.warehouse.sql import REDSHIFT
 
 PASSWORD = "DBT_ENV_SECRET_WAREHOUSE_PASSWORD"
+WINDOW_START, WINDOW_END = "PLATFORM_DBT_WINDOW_START", "PLATFORM_DBT_WINDOW_END"
 
 
 def profile_env(url: str) -> dict[str, str]:
@@ -36,16 +38,29 @@ def profile_env(url: str) -> dict[str, str]:
     }
 
 
+def window_env(window: tuple[str, str] | None) -> dict[str, str | None]:
+    """The run's window `[start, end)` (YYYY-MM-DD) as `macros/window.sql` reads it; `None`
+    (every day) unsets it, so a window left in the process environment never leaks in."""
+    start, end = window or (None, None)
+    return {WINDOW_START: start, WINDOW_END: end}
+
+
 @contextmanager
-def dbt_environment(url: str) -> Iterator[None]:
-    """Set the profile's variables while a dbt process starts (it copies the environment)."""
-    saved = {name: os.environ.get(name) for name in profile_env(url)}
-    os.environ.update(profile_env(url))
+def dbt_environment(url: str, window: tuple[str, str] | None = None) -> Iterator[None]:
+    """Set the profile's variables and the run's window while a dbt process starts (it
+    copies the environment), then put the environment back as it was."""
+    wanted = {**profile_env(url), **window_env(window)}
+    saved = {name: os.environ.get(name) for name in wanted}
     try:
+        _apply(wanted)
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _apply(saved)
+
+
+def _apply(variables: dict[str, str | None]) -> None:
+    for name, value in variables.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-from data_platform.assets.summary.dbt_env import PASSWORD, dbt_environment, profile_env
+from data_platform.assets.summary.dbt_env import (
+    PASSWORD,
+    WINDOW_END,
+    WINDOW_START,
+    dbt_environment,
+    profile_env,
+)
 
 
 def test_redshift_url_selects_the_prod_target_with_its_credentials():
@@ -28,3 +34,12 @@ def test_variables_are_set_only_while_dbt_starts(monkeypatch):
     with dbt_environment("postgresql://u:p@db.example.com:6543/w"):
         assert (os.environ["PLATFORM_DBT_HOST"], os.environ[PASSWORD], os.environ["PGTZ"]) == ("db.example.com", "p", "UTC")
     assert "PLATFORM_DBT_HOST" not in os.environ and os.environ["PGTZ"] == "Asia/Seoul"
+
+
+def test_the_window_is_set_for_a_partitioned_run_and_unset_otherwise(monkeypatch):
+    monkeypatch.setenv(WINDOW_START, "2020-01-01")
+    with dbt_environment("postgresql://u:p@db.example.com:6543/w", ("2026-01-10", "2026-01-12")):
+        assert (os.environ[WINDOW_START], os.environ[WINDOW_END]) == ("2026-01-10", "2026-01-12")
+    with dbt_environment("postgresql://u:p@db.example.com:6543/w", None):
+        assert WINDOW_START not in os.environ and WINDOW_END not in os.environ
+    assert os.environ[WINDOW_START] == "2020-01-01" and WINDOW_END not in os.environ

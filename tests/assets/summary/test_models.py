@@ -126,3 +126,17 @@ def test_ab_test_results(assets, warehouse, fetch):
          *difference_interval(1, 1, 0, 1), *banner_srm),
     ]  # fmt: skip
     assert rows == [tuple(pytest.approx(v) if isinstance(v, float) else v for v in row) for row in expected]
+
+
+def test_a_run_reuses_the_previous_runs_parse(assets, warehouse, fetch, capfd):
+    """The window is read when the SQL runs, not while dbt parses: a run of another day
+    starts from the parse the previous run kept, instead of parsing the whole project."""
+    other_days = "SELECT * FROM analytics.daily_revenue WHERE order_date NOT IN ('2026-01-10', '2026-01-11') ORDER BY 1"
+    before = fetch(other_days)
+    run(assets, warehouse, ["daily_revenue"], partition_key="2026-01-10")
+    capfd.readouterr()
+    run(assets, warehouse, ["daily_revenue"], partition_key="2026-01-11")
+    out = capfd.readouterr().out
+    assert "Registered adapter" in out, "dbt's own log is not in the run's output"
+    assert "partial parsing" not in out.lower(), out[-3000:]
+    assert before and fetch(other_days) == before, "a run wrote outside its day"

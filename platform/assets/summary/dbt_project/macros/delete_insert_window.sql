@@ -24,7 +24,7 @@
     {%- set outside = run_query(query).columns[0].values()[0] -%}
     {%- if outside > 0 -%}
       {{ exceptions.raise_compiler_error(
-          outside ~ " rows of " ~ model.original_file_path ~ " fall outside [" ~ var("start") ~ ", " ~ var("end")
+          outside ~ " rows of " ~ model.original_file_path ~ " fall outside [" ~ window_day("START") ~ ", " ~ window_day("END")
           ~ "); filter with `{{ in_window('...') }}` on the column " ~ column) }}
     {%- endif -%}
   {%- endif -%}
