@@ -30,13 +30,13 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 lint: install
 	$(BIN)/ruff check .
 
-# TEST_PROCESSES=2 runs pytest-xdist processes, each with its own local stack (a file's
-# tests stay in one process): ~18 min instead of ~24 on 2 cores, but the dbt models, UI
-# journeys and days-passing files still fail that way. 0, the default, runs the suite in
-# this one process.
+# TEST_PROCESSES=2 runs two pytest-xdist processes, each with its own local stack; a test
+# file stays whole in one process (`loadfile`: its module fixtures and test order hold).
+# On 2 cores it saves little (the suite is mostly CPU-bound); 0, the default, runs the
+# suite in this one process.
 TEST_PROCESSES ?= 0
 test: install lint
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/data-platform services up

@@ -23,24 +23,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PLATFORM_ENV_FILE"] = str(Path(tempfile.mkdtemp(prefix="platform-env-")) / ".env")
 
 
-# Test files that share the session's simulated platform (built once per test process).
-SIMULATED_PLATFORM_FILES = (
-    "tests/assets/lake_sql/test_lake_sql_platform.py", "tests/assets/raw/test_raw_checks.py",
-    "tests/assets/raw/test_raw_pipeline.py", "tests/test_platform_contract.py",
-)  # fmt: skip
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With `make test TEST_PROCESSES=2` (pytest-xdist, `--dist loadgroup`) a test file goes
-    to one process whole, in order (its module fixtures are built once), and the files that
-    share the simulated platform go to the same one."""
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        group = "simulated_platform" if path in SIMULATED_PLATFORM_FILES else path
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(autouse=True)
 def no_dangling_instance_state() -> Iterator[None]:
     """Each test starts with no "current" Dagster definitions-state storage.
