@@ -3,8 +3,9 @@ models, one for the full-refresh ones, both running `dbt build` (models, then th
 
 A partitioned run passes its window in the environment (`macros/window.sql`; a backfill of
 many days is one run, one window); the models replace exactly that window. dbt's tests
-become blocking asset checks. A model whose SQL fails stops only itself and what is downstream of it in
-dbt; the others are built, and the step then fails with dbt's message and the file.
+become blocking asset checks. A model whose SQL fails stops only itself and what is
+downstream of it in dbt; the others are built, and the step then fails with dbt's message
+and the file.
 """
 
 import os
@@ -79,11 +80,12 @@ def keep_parse(run_target: Path, project_dir: Path) -> None:
     parsed = run_target / PARTIAL_PARSE_FILE_NAME
     if not parsed.exists():
         return
+    kept = project_dir / "target" / PARTIAL_PARSE_FILE_NAME
+    staged = kept.with_name(f"{kept.name}.{run_target.name}")
     with suppress(OSError):
-        kept = project_dir / "target" / PARTIAL_PARSE_FILE_NAME
-        staged = kept.with_name(f"{kept.name}.{run_target.name}")
         shutil.copyfile(parsed, staged)
         os.replace(staged, kept)
+    staged.unlink(missing_ok=True)
 
 
 def build_dbt_assets(
