@@ -76,14 +76,12 @@ def run_build(context: AssetExecutionContext, warehouse: WarehouseResource, proj
 def keep_parse(run_target: Path, project_dir: Path) -> None:
     """Keep this run's parsed project where dagster-dbt gives it to the next run, which then
     re-parses only what changed (dbt checks the files, profile and version itself). Replaced
-    atomically: concurrent runs each read a whole file. A read-only install keeps none."""
-    parsed = run_target / PARTIAL_PARSE_FILE_NAME
-    if not parsed.exists():
-        return
+    atomically: concurrent runs each read a whole file. A run that wrote no parse, or a
+    read-only install, keeps none."""
     kept = project_dir / "target" / PARTIAL_PARSE_FILE_NAME
     staged = kept.with_name(f"{kept.name}.{run_target.name}")
     with suppress(OSError):
-        shutil.copyfile(parsed, staged)
+        shutil.copyfile(run_target / PARTIAL_PARSE_FILE_NAME, staged)
         os.replace(staged, kept)
     staged.unlink(missing_ok=True)
 
