@@ -16,6 +16,32 @@ from data_platform.local.processes import free_port
 from data_platform.local.stack import LocalStack
 from data_platform.resources.settings import PlatformSettings
 
+# The longest files (seconds of a `make test TEST_PROCESSES=2` run on 2 cores), run first.
+# pytest-xdist hands out whole files in collection order (`--dist loadfile
+# --no-loadscope-reorder`): the long ones start at once and the short ones fill in around
+# them, instead of the longest starting last and running alone.
+LONGEST_FIRST = {
+    "tests/sensors/test_days_passing.py": 589,
+    "tests/e2e/test_ui_journeys.py": 286,
+    "tests/benchmarks/test_bench_smoke.py": 178,
+    "tests/workers/test_celery_workers.py": 75,
+    "tests/assets/lake_sql/test_lake_sql_platform.py": 65,
+    "tests/assets/raw/test_raw_pipeline.py": 58,
+    "tests/resources/test_spark_cluster.py": 51,
+    "tests/assets/summary/test_dbt_project.py": 49,
+    "tests/assets/summary/test_models.py": 43,
+    "tests/e2e/test_cli_backfill.py": 40,
+}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest files first (`LONGEST_FIRST`), the rest in their usual order; a file's tests stay
+    together and in order."""
+    if missing := [path for path in LONGEST_FIRST if not (ROOT / path).exists()]:
+        raise pytest.UsageError(f"LONGEST_FIRST names files that do not exist: {missing}")
+    items.sort(key=lambda item: -LONGEST_FIRST.get(item.path.relative_to(ROOT).as_posix(), 0))
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """The session reads no `.env` but its own (empty): a developer's local stack, start date

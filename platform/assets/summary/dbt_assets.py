@@ -26,7 +26,7 @@ from dagster_dbt.core.dbt_cli_invocation import PARTIAL_PARSE_FILE_NAME
 from packaging.version import Version
 
 from data_platform.assets import conventions
-from data_platform.assets.summary.dbt_env import dbt_environment
+from data_platform.assets.summary.dbt_env import dbt_environment, parse_folder
 from data_platform.assets.summary.failing_rows import with_failing_rows
 from data_platform.assets.summary.project import PROJECT_DIR, dbt_executable
 from data_platform.assets.summary.translator import SummaryTranslator
@@ -59,12 +59,12 @@ def run_window(context: AssetExecutionContext) -> tuple[str, str] | None:
 def run_build(context: AssetExecutionContext, warehouse: WarehouseResource, project_dir: Path) -> Iterator[object]:
     """`dbt build` of the selected models and tests against the platform's warehouse."""
     dbt = SummaryDbt(project_dir=str(project_dir), profiles_dir=str(project_dir), dbt_executable=dbt_executable())
-    with dbt_environment(warehouse.url, run_window(context)):
+    with dbt_environment(warehouse.url, run_window(context), parse_folder(project_dir, warehouse.url)):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     try:
         events = list(invocation.stream())
         yield from with_failing_rows(events, warehouse, Path(invocation.target_path))
-        keep_parse(Path(invocation.target_path), project_dir)
+        keep_parse(Path(invocation.target_path))
     finally:
         # Each run gets its own target folder (compiled SQL, logs): the run's events carry
         # what matters, so the folder does not pile up on the code server.
@@ -73,12 +73,12 @@ def run_build(context: AssetExecutionContext, warehouse: WarehouseResource, proj
         raise error
 
 
-def keep_parse(run_target: Path, project_dir: Path) -> None:
-    """Keep this run's parsed project where dagster-dbt gives it to the next run, which then
-    re-parses only what changed (dbt checks the files, profile and version itself). Replaced
-    atomically: concurrent runs each read a whole file. A run that wrote no parse, or a
-    read-only install, keeps none."""
-    kept = project_dir / "target" / PARTIAL_PARSE_FILE_NAME
+def keep_parse(run_target: Path) -> None:
+    """Keep this run's parsed project beside its target folder (`parse_folder`), where
+    dagster-dbt gives it to the next run, which then re-parses only what changed (dbt checks
+    the files, profile and version itself). Replaced atomically: concurrent runs each read a
+    whole file. A run that wrote no parse, or a read-only install, keeps none."""
+    kept = run_target.parent / PARTIAL_PARSE_FILE_NAME
     staged = kept.with_name(f"{kept.name}.{run_target.name}")
     with suppress(OSError):
         shutil.copyfile(run_target / PARTIAL_PARSE_FILE_NAME, staged)

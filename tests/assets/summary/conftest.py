@@ -98,6 +98,15 @@ def warehouse(warehouse_url: str) -> WarehouseResource:
 
 
 @pytest.fixture(scope="module")
+def other_warehouse(make_database) -> WarehouseResource:
+    """A second warehouse with the same raw rows, as another deployment on this code would have."""
+    url = make_database("summary_other")
+    with psycopg.connect(url, autocommit=True) as conn:
+        load_raw(conn)
+    return WarehouseResource(url=url)
+
+
+@pytest.fixture(scope="module")
 def fetch(warehouse_url: str):
     """Run a query on the module's database and return all rows."""
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from data_platform.assets.summary.dbt_env import (
     PASSWORD,
+    TARGET_PATH,
     WINDOW_END,
     WINDOW_START,
     dbt_environment,
+    parse_folder,
     profile_env,
 )
 
@@ -43,3 +46,19 @@ def test_the_window_is_set_for_a_partitioned_run_and_unset_otherwise(monkeypatch
     with dbt_environment("postgresql://u:p@db.example.com:6543/w", None):
         assert WINDOW_START not in os.environ and WINDOW_END not in os.environ
     assert os.environ[WINDOW_START] == "2020-01-01" and WINDOW_END not in os.environ
+
+
+def test_each_warehouse_connection_keeps_its_parse_in_a_folder_of_its_own(monkeypatch):
+    project = Path("/srv/dbt_project")
+    folder = parse_folder(project, "postgresql://u:p@db.example.com:6543/w")
+    assert folder.parent == project / "target"
+    assert parse_folder(project, "postgresql://u:other@db.example.com:6543/w") == folder  # dbt ignores the password
+    others = ["postgresql://u:p@db.example.com:6543/w2", "postgresql://v:p@db.example.com:6543/w",
+              "postgresql://u:p@db2.example.com:6543/w", "redshift://u:p@db.example.com:6543/w"]  # fmt: skip
+    assert len({folder, *(parse_folder(project, url) for url in others)}) == 1 + len(others)
+    monkeypatch.setenv(TARGET_PATH, "/elsewhere")
+    with dbt_environment("postgresql://u:p@db.example.com:6543/w", None, folder):
+        assert os.environ[TARGET_PATH] == str(folder)
+    with dbt_environment("postgresql://u:p@db.example.com:6543/w"):
+        assert TARGET_PATH not in os.environ
+    assert os.environ[TARGET_PATH] == "/elsewhere"

@@ -128,12 +128,15 @@ def test_ab_test_results(assets, warehouse, fetch):
     assert rows == [tuple(pytest.approx(v) if isinstance(v, float) else v for v in row) for row in expected]
 
 
-def test_a_run_reuses_the_previous_runs_parse(assets, warehouse, fetch, capfd):
+def test_a_run_reuses_the_previous_runs_parse(assets, warehouse, other_warehouse, fetch, capfd):
     """The window is read when the SQL runs, not while dbt parses: a run of another day
-    starts from the parse the previous run kept, instead of parsing the whole project."""
+    starts from the parse the previous run kept, instead of parsing the whole project. A run
+    against another warehouse in between (another deployment or test on this code) keeps its
+    parse apart."""
     other_days = "SELECT * FROM analytics.daily_revenue WHERE order_date NOT IN ('2026-01-10', '2026-01-11') ORDER BY 1"
     before = fetch(other_days)
     run(assets, warehouse, ["daily_revenue"], partition_key="2026-01-10")
+    run(assets, other_warehouse, ["orders_usd", "daily_revenue"], partition_key="2026-01-10")
     capfd.readouterr()
     run(assets, warehouse, ["daily_revenue"], partition_key="2026-01-11")
     out = capfd.readouterr().out
