@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,8 +102,3 @@ def error_text(output: str) -> str:
         if info.get("level") == "error" and info.get("msg"):
             errors.append(ANSI.sub("", info["msg"]).strip())
     return "\n".join(errors) or output.strip()[-2000:] or "dbt parse failed without output"
-
-
-def clean(project_dir: Path = PROJECT_DIR) -> None:
-    """Forget the cached manifest (the next load parses again)."""
-    shutil.rmtree(project_dir / "target", ignore_errors=True)
