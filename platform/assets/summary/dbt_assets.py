@@ -26,7 +26,7 @@ from dagster_dbt.core.dbt_cli_invocation import PARTIAL_PARSE_FILE_NAME
 from packaging.version import Version
 
 from data_platform.assets import conventions
-from data_platform.assets.summary.dbt_env import dbt_environment, parse_folder
+from data_platform.assets.summary.dbt_env import dbt_environment
 from data_platform.assets.summary.failing_rows import with_failing_rows
 from data_platform.assets.summary.project import PROJECT_DIR, dbt_executable
 from data_platform.assets.summary.translator import SummaryTranslator
@@ -59,7 +59,7 @@ def run_window(context: AssetExecutionContext) -> tuple[str, str] | None:
 def run_build(context: AssetExecutionContext, warehouse: WarehouseResource, project_dir: Path) -> Iterator[object]:
     """`dbt build` of the selected models and tests against the platform's warehouse."""
     dbt = SummaryDbt(project_dir=str(project_dir), profiles_dir=str(project_dir), dbt_executable=dbt_executable())
-    with dbt_environment(warehouse.url, run_window(context), parse_folder(project_dir, warehouse.url)):
+    with dbt_environment(warehouse.url, run_window(context), project_dir):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     try:
         events = list(invocation.stream())

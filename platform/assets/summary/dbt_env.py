@@ -62,11 +62,12 @@ def parse_folder(project_dir: Path, url: str) -> Path:
 
 
 @contextmanager
-def dbt_environment(url: str, window: tuple[str, str] | None = None, target: Path | None = None) -> Iterator[None]:
-    """Set the profile's variables, the run's window and the target folder (`parse_folder`;
-    dagster-dbt's default when `None`) while a dbt process starts (it copies the environment),
-    then put the environment back as it was."""
-    wanted = {**profile_env(url), **window_env(window), TARGET_PATH: str(target) if target else None}
+def dbt_environment(url: str, window: tuple[str, str] | None = None, project_dir: Path | None = None) -> Iterator[None]:
+    """Set the profile's variables, the run's window and the target folder (`parse_folder` of
+    `project_dir`; dagster-dbt's default without one) while a dbt process starts (it copies
+    the environment), then put the environment back as it was."""
+    target = str(parse_folder(project_dir, url)) if project_dir else None
+    wanted = {**profile_env(url), **window_env(window), TARGET_PATH: target}
     saved = {name: os.environ.get(name) for name in wanted}
     try:
         _apply(wanted)

@@ -57,7 +57,7 @@ def test_each_warehouse_connection_keeps_its_parse_in_a_folder_of_its_own(monkey
               "postgresql://u:p@db2.example.com:6543/w", "redshift://u:p@db.example.com:6543/w"]  # fmt: skip
     assert len({folder, *(parse_folder(project, url) for url in others)}) == 1 + len(others)
     monkeypatch.setenv(TARGET_PATH, "/elsewhere")
-    with dbt_environment("postgresql://u:p@db.example.com:6543/w", None, folder):
+    with dbt_environment("postgresql://u:p@db.example.com:6543/w", None, project):
         assert os.environ[TARGET_PATH] == str(folder)
     with dbt_environment("postgresql://u:p@db.example.com:6543/w"):
         assert TARGET_PATH not in os.environ
