@@ -6,8 +6,8 @@ executor reads its share of the files as bytes (`binaryFile`, any Hadoop filesys
 `s3a:`, …) and decodes them here: every line with its 1-based number, the readable part of
 a broken file line by line, and one record for the broken file itself (line number 0).
 
-The module is shipped to executors by value (it needs only the standard library and
-pyarrow there), so a cluster does not need the platform installed.
+The module is shipped to executors by value (it needs only the standard library,
+NumPy and pyarrow there), so a cluster does not need the platform installed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import io
 import zlib
 from collections.abc import Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -83,17 +84,34 @@ class _Batcher:
 
 
 def _scans(lines: pa.Array) -> list[pa.Array]:
-    """`balanced`, `utf8` and `escape` of each line: Arrow scans a batch at memory speed, where
-    a per-row expression in the JVM walks each line again for each question."""
-    # Equal lengths without the `{` and without the `}` mean equal counts (3x faster in Arrow
-    # than counting each).
-    balanced = pc.equal(*(pc.binary_length(pc.replace_substring(lines, brace, "")) for brace in "{}"))
+    """`balanced`, `utf8` and `escape` of each line: one vectorized pass over the batch's bytes
+    per question, where a per-row expression in the JVM walks each line again for each one."""
+    offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset : lines.offset + len(lines) + 1]
+    data = np.frombuffer(lines.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
+    bounds = offsets - offsets[0]  # line i is data[bounds[i]:bounds[i + 1]]
+    opens, closes = (np.flatnonzero(data == ord(brace)) for brace in "{}")
+    balanced = _per_line_count(bounds, opens) == _per_line_count(bounds, closes)
+    # `\u`: a backslash whose next byte, in the same line, is `u`.
+    backslash = np.flatnonzero(data[:-1] == ord("\\"))
+    pairs = backslash[data[backslash + 1] == ord("u")]
+    escape = np.zeros(len(lines), np.bool_)
+    line = _line_of(bounds, pairs)
+    escape[line[pairs + 1 < bounds[line + 1]]] = True
     try:
         lines.cast(pa.string())  # validates the whole batch at once
         utf8 = pa.repeat(pa.scalar(True), len(lines))
     except pa.ArrowInvalid:  # a batch with a bad line: line by line
         utf8 = pa.array([_is_utf8(line) for line in lines.to_pylist()], pa.bool_())
-    return [balanced, utf8, pc.match_substring(lines, "\\u")]
+    return [pa.array(balanced), utf8, pa.array(escape)]
+
+
+def _line_of(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The line number (0-based) of each byte position."""
+    return np.searchsorted(bounds, positions, side="right") - 1
+
+
+def _per_line_count(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    return np.bincount(_line_of(bounds, positions), minlength=len(bounds) - 1)
 
 
 def _is_utf8(line: bytes) -> bool:

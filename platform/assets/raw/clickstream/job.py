@@ -46,6 +46,11 @@ QUARANTINE = pa.schema(
 )
 
 
+# The adaptive rule that drops a plan's operators, observed counts included, once an input
+# is found empty.
+KEEP_OBSERVED_PLANS = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation"
+
+
 @dataclass(frozen=True)
 class DayTargets:
     """Where Spark writes partition D: folders (URIs Spark can write) that must not exist yet."""
@@ -90,12 +95,24 @@ def _empty_files(spark: SparkSession, sources: list[str]) -> list[int]:
     return [idx for idx, source in enumerate(sources) if sizes.get(file_key(source)) == 0]
 
 
+def _binary_files(spark: SparkSession, sources: list[str]) -> DataFrame:
+    """A `binaryFile` scan of exactly `sources`, listed by folder: one listing per folder
+    (one request on S3), where naming each file makes Spark check them one by one (a Spark job
+    of its own past 32 paths). Files that landed after `sources` were listed make the two
+    differ: then the files are named."""
+    folders = sorted({source.rsplit("/", 1)[0] for source in sources})
+    listed = spark.read.format("binaryFile").option("pathGlobFilter", "*.jsonl.gz").load(folders)
+    if sorted(map(file_key, listed.inputFiles())) == sorted(map(file_key, sources)):
+        return listed
+    return spark.read.format("binaryFile").load(sources)
+
+
 def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
     """`(file_idx, line_number, value, file_reason)` of every file, decoded on the executors."""
     if not sources:
         return spark.createDataFrame([], LINES_DDL)
     numbers = {file_key(source): idx for idx, source in enumerate(sources)}
-    files = spark.read.format("binaryFile").load(sources).select("path", "content")
+    files = _binary_files(spark, sources).select("path", "content")
     lines = files.mapInArrow(decoder(numbers), LINES_DDL)
     empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", None, None, None) for idx in _empty_files(spark, sources)]
     return lines.unionByName(spark.createDataFrame(empty, LINES_DDL)) if empty else lines
@@ -108,10 +125,15 @@ def _step_settings(spark: SparkSession) -> Iterator[None]:
       the per-column encoding statistics cost more than they save;
     - files split into four tasks per core: a task is one batch of whole gzip files, and with
       Spark's default of about one task per core the last, largest one ran alone for a third
-      of the read."""
+      of the read;
+    - no pruning of plans that turn out empty at run time: adaptive execution replaced the
+      day's event writer, counts and all, by an empty relation when no line was valid, and
+      the run failed reading counts that were never taken."""
+    excluded = "spark.sql.adaptive.optimizer.excludedRules"
     settings = {
         "spark.sql.inMemoryColumnarStorage.compressed": "false",
         "spark.sql.files.minPartitionNum": str(4 * spark.sparkContext.defaultParallelism),
+        excluded: ",".join(filter(None, [spark.conf.get(excluded, None), KEEP_OBSERVED_PLANS])),
     }
     before = {key: spark.conf.get(key, None) for key in settings}
     for key, value in settings.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from pyspark import SparkContext
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -119,7 +120,7 @@ def _first(checks: list[tuple[Column, str]]) -> Column:
     return reason
 
 
-def _reason(day: date, in_day: Column) -> Column:
+def _reason() -> Column:
     """The first failed check of a line, in the order a reader would check it; null if valid.
 
     Lines on the fast path only need the value checks on the parsed fields; the others (about
@@ -144,12 +145,31 @@ def _reason(day: date, in_day: Column) -> Column:
         fast += _value_checks(name, F.col)
     # Folder D feeds partitions D-1 (late arrivals) and D; any other date would be read by
     # no partition at all, so it is quarantined rather than lost.
-    window = lambda ts: ts.try_cast("timestamp").cast("date").isin(day - timedelta(days=1), day)  # noqa: E731
+    in_day = F.col("in_day")
+
+    def window(ts: Column) -> Column:  # the day is a column: see _line_checks
+        event_date = ts.try_cast("timestamp").cast("date")
+        return (event_date == F.date_sub("day", 1)) | (event_date == F.col("day"))
+
     slow.append((in_day & ~window(variant_text("ts")), "ts outside window"))
     fast.append((in_day & ~window(F.col("ts")), "ts outside window"))
     # A fast-path line is valid UTF-8, short enough and starts with `{`: of the front checks
     # only the surrogate one can fail, so those lines skip the others.
     return _first([(F.col("fast"), _first(fast)), *front, (F.lit(True), _first(slow))])
+
+
+# The checks are the same expressions for every run (the day is a column of the lines), and
+# building them takes ~1,500 calls into the JVM (~1 s): a driver builds them once per JVM.
+_built: tuple[object, tuple[Column, Column]] | None = None
+
+
+def _line_checks() -> tuple[Column, Column]:
+    """`(fast, reason)`: whether the schema parse alone settles a line, and its reason."""
+    global _built
+    gateway = SparkContext._gateway
+    if _built is None or _built[0] is not gateway:
+        _built = (gateway, (_fast_path(F.col("value")), _reason()))
+    return _built[1]
 
 
 def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
@@ -163,7 +183,8 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     """
     # The parse, the one whole-line scan left to the JVM, happens once per line, in this projection.
     value = F.col("value").cast("string")
-    text = lines.select("file_idx", "line_number", value.alias("value"), "file_reason", "balanced", "utf8", "escape")
+    scans = ("file_reason", "balanced", "utf8", "escape")
+    text = lines.select("file_idx", "line_number", value.alias("value"), *scans, F.lit(day).alias("day"))
     parseable = F.col("utf8") & (F.octet_length("value") <= MAX_LINE_BYTES) & F.col("file_reason").isNull()
     parsed = text.select(
         "*",
@@ -180,9 +201,10 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
         F.col("j.user_agent").alias("user_agent"),
     )
     # Each stage is its own projection so Spark computes `fast` and `v` once per line.
-    staged = typed.withColumn("fast", F.col("parseable") & _fast_path(F.col("value")))
+    fast, reason = _line_checks()
+    staged = typed.withColumn("fast", F.col("parseable") & fast)
     staged = staged.withColumn("v", F.when(F.col("parseable") & ~F.col("fast"), F.try_parse_json("value")))
-    reason = F.coalesce(F.col("file_reason"), _reason(day, F.col("in_day")))
+    reason = F.coalesce(F.col("file_reason"), reason)
     checked = staged.withColumn("reason", reason).withColumns(
         {
             "raw_line": F.when(
@@ -195,4 +217,4 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     # The cache then holds only the keys of the lines that just rank copies.
     written = F.col("in_day") | (F.col("event_date") == F.lit(day))
     checked = checked.withColumns({name: F.when(written, F.col(name)) for name in FIELDS[1:]})
-    return checked.where(keep).drop("value", "v", "j", "fast", "file_reason", "balanced", "utf8", "escape", "parseable")
+    return checked.where(keep).drop("value", "v", "j", "fast", *scans, "parseable", "day")

@@ -19,6 +19,7 @@ from data_platform.assets.raw.clickstream.job import (
     EVENTS,
     QUARANTINE,
     DayTargets,
+    _binary_files,
     process_clickstream,
 )
 from data_platform.resources.spark import spark_resource
@@ -35,11 +36,16 @@ class Result:
         self.counts = counts
 
 
-def run_day(spark: SparkSession, day_files: list[str], next_files: list[str], out: Path) -> Result:
+def uris(files: list[str]) -> list[str]:
+    return [f"file://{f}" for f in files]
+
+
+def run_day(
+    spark: SparkSession, day_files: list[str], next_files: list[str], out: Path, day: date = DAY
+) -> Result:
     """Process the landing files (given as `file://` URIs, as the asset does) into `out`."""
     targets = DayTargets(events=f"file://{out}/events", quarantine=f"file://{out}/quarantine")
-    uris = lambda files: [f"file://{f}" for f in files]  # noqa: E731
-    result = process_clickstream(spark, DAY, uris(day_files), uris(next_files), targets)
+    result = process_clickstream(spark, day, uris(day_files), uris(next_files), targets)
     return Result(out, result.counts)
 
 
@@ -246,6 +252,47 @@ def test_without_next_folder_the_day_is_incomplete(spark, landing, tmp_path) -> 
     assert partial.quarantine.num_rows == len(MALFORMED_A)
 
 
+def test_each_run_checks_dates_against_its_own_day(spark, landing, result, tmp_path) -> None:
+    """Runs of different days in one session: folder D+1 read as its own day keeps its events
+    dated D+1 (the session's checks are built once, with the day as a column)."""
+    _, next_files = landing
+    following = run_day(spark, next_files, [], tmp_path, day=date(2026, 1, 11))
+    assert following.events.column("event_id").to_pylist() == ["n1"]
+    reasons = [(Path(r["source_file"]).name, r["line_number"], r["reason"]) for r in following.quarantine.to_pylist()]
+    assert reasons == [("a.jsonl.gz", 4, "invalid json"), ("b.jsonl.gz", 0, "truncated gzip"), ("b.jsonl.gz", 2, "invalid json")]
+
+
+def test_files_are_listed_by_folder_only_when_the_folders_hold_just_them(spark, landing) -> None:
+    """The folders' listing (one request per folder) is used when it names exactly the given
+    files; otherwise, as for a file that landed after the run listed the folder, the given
+    files are named one by one and nothing else is read."""
+
+    def scan(files: list[str]) -> tuple[list[str], str]:
+        frame = _binary_files(spark, uris(files))
+        return sorted(Path(f).name for f in frame.inputFiles()), frame._jdf.queryExecution().executedPlan().toString()
+
+    day_files, next_files = landing
+    names, plan = scan(day_files + next_files)
+    assert names == sorted(Path(f).name for f in day_files + next_files)
+    assert "InMemoryFileIndex(2 paths)" in plan  # the two folders
+    names, plan = scan(day_files[:3])
+    assert names == ["a.jsonl.gz", "b.jsonl.gz", "c.jsonl.gz"]
+    assert "InMemoryFileIndex(3 paths)" in plan  # the files, by name
+
+
+def test_a_day_with_no_valid_line_quarantines_them_all(spark, tmp_path) -> None:
+    """Every line malformed or outside the window: no events, every line in the quarantine."""
+    folder = tmp_path / "landing" / "date=2026-01-10"
+    bad = write_gz(folder / "a.jsonl.gz", [b"{broken", line(event("q1", "2026-01-20T00:00:00Z")), b""])
+    result = run_day(spark, [bad], [], tmp_path / "out")
+    assert (result.events.num_rows, result.events.schema) == (0, EVENTS)
+    assert [(r["line_number"], r["reason"]) for r in result.quarantine.to_pylist()] == [
+        (1, "invalid json"), (2, "ts outside window"), (3, "empty line")
+    ]  # fmt: skip
+    assert (result.counts["lines_read"], result.counts["valid"], result.counts["malformed"]) == (3, 0, 3)
+    assert result.counts["events_written"] == 0
+
+
 def test_no_files_gives_empty_tables_of_the_right_schema(spark, tmp_path) -> None:
     empty = run_day(spark, [], [], tmp_path)
     assert (empty.events.num_rows, empty.events.schema) == (0, EVENTS)
@@ -256,7 +303,11 @@ def test_no_files_gives_empty_tables_of_the_right_schema(spark, tmp_path) -> Non
 def test_a_run_leaves_the_session_as_it_found_it(spark, landing, tmp_path) -> None:
     """The cached lines and ranking are released and the step's settings restored,
     so a long-lived session does not fill its executors' memory partition after partition."""
-    keys = ("spark.sql.files.minPartitionNum", "spark.sql.inMemoryColumnarStorage.compressed")
+    keys = (
+        "spark.sql.files.minPartitionNum",
+        "spark.sql.inMemoryColumnarStorage.compressed",
+        "spark.sql.adaptive.optimizer.excludedRules",
+    )
 
     def state() -> tuple[int, list[str | None]]:
         return spark.sparkContext._jsc.sc().getPersistentRDDs().size(), [spark.conf.get(k, None) for k in keys]
