@@ -46,9 +46,8 @@ QUARANTINE = pa.schema(
 )
 
 
-# The adaptive rule that drops a plan's operators, observed counts included, once an input
-# is found empty.
-KEEP_OBSERVED_PLANS = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation"
+# The adaptive rule that replaces a plan with an empty relation once an input is found empty.
+EMPTY_RELATION_RULE = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation"
 
 
 @dataclass(frozen=True)
@@ -119,22 +118,8 @@ def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
 
 
 @contextmanager
-def _step_settings(spark: SparkSession) -> Iterator[None]:
-    """Session settings while the step plans and runs:
-    - cache without compression: the cached rows are read back a few times and dropped, so
-      the per-column encoding statistics cost more than they save;
-    - files split into four tasks per core: a task is one batch of whole gzip files, and with
-      Spark's default of about one task per core the last, largest one ran alone for a third
-      of the read;
-    - no pruning of plans that turn out empty at run time: adaptive execution replaced the
-      day's event writer, counts and all, by an empty relation when no line was valid, and
-      the run failed reading counts that were never taken."""
-    excluded = "spark.sql.adaptive.optimizer.excludedRules"
-    settings = {
-        "spark.sql.inMemoryColumnarStorage.compressed": "false",
-        "spark.sql.files.minPartitionNum": str(4 * spark.sparkContext.defaultParallelism),
-        excluded: ",".join(filter(None, [spark.conf.get(excluded, None), KEEP_OBSERVED_PLANS])),
-    }
+def _settings(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
+    """The session with `settings` for the duration, as it was afterwards."""
     before = {key: spark.conf.get(key, None) for key in settings}
     for key, value in settings.items():
         spark.conf.set(key, value)
@@ -146,6 +131,27 @@ def _step_settings(spark: SparkSession) -> Iterator[None]:
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, value)
+
+
+def _step_settings(spark: SparkSession) -> dict[str, str]:
+    """Session settings while the step plans and runs:
+    - cache without compression: the cached rows are read back a few times and dropped, so
+      the per-column encoding statistics cost more than they save;
+    - files split into four tasks per core: a task is one batch of whole gzip files, and with
+      Spark's default of about one task per core the last, largest one ran alone for a third
+      of the read."""
+    return {
+        "spark.sql.inMemoryColumnarStorage.compressed": "false",
+        "spark.sql.files.minPartitionNum": str(4 * spark.sparkContext.defaultParallelism),
+    }
+
+
+def _observed_plan_kept(spark: SparkSession) -> dict[str, str]:
+    """While the day's events are written: adaptive execution must not replace their plan with
+    an empty relation once the shuffle before the sort turns out empty (no valid event). It
+    would drop the counts observed below that shuffle, and the run would fail reading them."""
+    rules = "spark.sql.adaptive.optimizer.excludedRules"
+    return {rules: ",".join(filter(None, [spark.conf.get(rules, None), EMPTY_RELATION_RULE]))}
 
 
 def process_clickstream(
@@ -173,7 +179,7 @@ def process_clickstream(
         known = spark.read.parquet(*published_elsewhere).select("event_id", "event_date")
     lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
     # Settings hold from the cache's declaration on: Spark plans it in a copy of the session.
-    with _step_settings(spark):
+    with _settings(spark, _step_settings(spark)):
         # One parse of every line, kept for the two writes below (the cache is what they share).
         checked = check_lines(read_lines(spark, sources), day, day_count).persist(StorageLevel.MEMORY_AND_DISK)
         # The ranked ids are few (copies of one event): cached, they are broadcast to both writes.
@@ -184,7 +190,8 @@ def process_clickstream(
             checked.count()
             writer = day_events(checked, ranked, day, day_count, events_seen).write
             # Every event_id is distinct: a dictionary of them is built, then abandoned.
-            writer.option("parquet.enable.dictionary#event_id", "false").parquet(targets.events)
+            with _settings(spark, _observed_plan_kept(spark)):
+                writer.option("parquet.enable.dictionary#event_id", "false").parquet(targets.events)
             losers = cross_day_losers(checked, ranked)
             quarantine_records(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(
                 targets.quarantine
