@@ -159,7 +159,7 @@ def _reason() -> Column:
 
 
 # The checks are the same expressions for every run (the day is a column of the lines), and
-# building them takes ~1,500 calls into the JVM (~1 s): a driver builds them once per JVM.
+# building them takes a few thousand calls into the JVM (~1 s): a driver builds them once per JVM.
 _built: tuple[object, tuple[Column, Column]] | None = None
 
 
@@ -183,8 +183,8 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     """
     # The parse, the one whole-line scan left to the JVM, happens once per line, in this projection.
     value = F.col("value").cast("string")
-    scans = ("file_reason", "balanced", "utf8", "escape")
-    text = lines.select("file_idx", "line_number", value.alias("value"), *scans, F.lit(day).alias("day"))
+    decoded = ("file_reason", "balanced", "utf8", "escape")  # the decoder's findings (files.py)
+    text = lines.select("file_idx", "line_number", value.alias("value"), *decoded, F.lit(day).alias("day"))
     parseable = F.col("utf8") & (F.octet_length("value") <= MAX_LINE_BYTES) & F.col("file_reason").isNull()
     parsed = text.select(
         "*",
@@ -217,4 +217,4 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     # The cache then holds only the keys of the lines that just rank copies.
     written = F.col("in_day") | (F.col("event_date") == F.lit(day))
     checked = checked.withColumns({name: F.when(written, F.col(name)) for name in FIELDS[1:]})
-    return checked.where(keep).drop("value", "v", "j", "fast", *scans, "parseable", "day")
+    return checked.where(keep).drop("value", "v", "j", "fast", *decoded, "parseable", "day")
