@@ -118,11 +118,11 @@ def _catch_up(settings: PlatformSettings, yesterday: date) -> bool:
 
 
 def _newest_landing_file(settings: PlatformSettings) -> str | None:
-    from data_platform.assets.raw.events import LANDING_PREFIX
+    from data_platform.assets.raw.events import LANDING_PREFIX, LANDING_SUFFIX
     from data_platform.resources.lake.resource import LakeResource
 
     lake = LakeResource(url=settings.lake_url, s3_endpoint_url=settings.s3_endpoint_url)
-    files = lake.list_files(LANDING_PREFIX, suffix=".jsonl.gz")
+    files = lake.list_files(LANDING_PREFIX, suffix=LANDING_SUFFIX)
     return files[-1] if files else None
 
 

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from data_platform.assets.raw.events import LANDING_KEY, LANDING_PREFIX
+from data_platform.assets.raw.events import LANDING_KEY, LANDING_PREFIX, LANDING_SUFFIX
 from data_platform.resources.lake.resource import LakeResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -103,7 +103,7 @@ def build_landing_sensor(partitions: dg.DailyPartitionsDefinition, interval_seco
         default_status=dg.DefaultSensorStatus.STOPPED,
     )
     def clickstream_landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
-        new_files = lake.list_files_after(LANDING_PREFIX, after=context.cursor or "", suffix=".jsonl.gz")
+        new_files = lake.list_files_after(LANDING_PREFIX, after=context.cursor or "", suffix=LANDING_SUFFIX)
         if not new_files:
             return dg.SensorResult(skip_reason="no new landing files")
         requests, landed = landing_requests(new_files, partitions)

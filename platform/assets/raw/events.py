@@ -25,6 +25,7 @@ from dagster_pyspark import PySparkResource
 from data_platform.assets import conventions
 from data_platform.assets.partitions import partition_days
 from data_platform.assets.raw import shapes as c
+from data_platform.assets.raw.clickstream.files import LANDING_SUFFIX
 from data_platform.assets.raw.clickstream.job import process_clickstream
 from data_platform.assets.raw.clickstream.lake import day_staging, spark_uri
 from data_platform.resources.lake.io_manager import PART_FILE, LakeParquetEngine
@@ -102,7 +103,7 @@ def _process_day(spark: PySparkResource, lake: LakeResource, day: date) -> tuple
     """Partition D through Spark into the lake: staged, then published (events last, so a
     published events file always has its quarantine beside it)."""
     day_files, next_files = (
-        [spark_uri(lake, name) for name in lake.list_files(landing_folder(d), suffix=".jsonl.gz")]
+        [spark_uri(lake, name) for name in lake.list_files(landing_folder(d), suffix=LANDING_SUFFIX)]
         for d in (day, day + timedelta(days=1))
     )
     events_file = LakeParquetEngine(lake).partition_file(EVENTS_KEY, day.isoformat())

@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# The shipper's landing files: gzipped JSON lines, one event per line.
+LANDING_SUFFIX = ".jsonl.gz"
 CHUNK_BYTES = 1 << 20
 BATCH_LINES = 32_768
 GZIP_MAGIC = b"\x1f\x8b"

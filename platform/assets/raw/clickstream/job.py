@@ -25,10 +25,16 @@ from data_platform.assets.raw.clickstream.copies import (
     first_copies,
     quarantine_records,
 )
-from data_platform.assets.raw.clickstream.files import LINES_DDL, WHOLE_FILE, decoder, file_key
+from data_platform.assets.raw.clickstream.files import (
+    LANDING_SUFFIX,
+    LINES_DDL,
+    WHOLE_FILE,
+    decoder,
+    file_key,
+)
 from data_platform.assets.raw.clickstream.validate import check_lines
 
-# Executors get the decoder by value: only pyarrow is needed there, not this platform.
+# Executors get the decoder by value: only NumPy and pyarrow are needed there, not this platform.
 cloudpickle.register_pickle_by_value(sys.modules[decoder.__module__])
 
 # The Parquet the executors write (the lake's contract for these two tables).
@@ -100,7 +106,7 @@ def _binary_files(spark: SparkSession, sources: list[str]) -> DataFrame:
     of its own past 32 paths). Files that landed after `sources` were listed make the two
     differ: then the files are named."""
     folders = sorted({source.rsplit("/", 1)[0] for source in sources})
-    listed = spark.read.format("binaryFile").option("pathGlobFilter", "*.jsonl.gz").load(folders)
+    listed = spark.read.format("binaryFile").option("pathGlobFilter", f"*{LANDING_SUFFIX}").load(folders)
     if sorted(map(file_key, listed.inputFiles())) == sorted(map(file_key, sources)):
         return listed
     return spark.read.format("binaryFile").load(sources)
