@@ -35,16 +35,19 @@ LINES = pa.schema(
         ("line_number", pa.int64()),
         ("value", pa.binary()),
         ("file_reason", pa.string()),  # set only on a WHOLE_FILE record
-        # Byte scans of every line, done here a batch at a time by Arrow's kernels (null on a
-        # WHOLE_FILE record): as many `{` as `}`, valid UTF-8, and a `\u` escape somewhere.
-        ("balanced", pa.bool_()),
+        # Byte scans of every line, done here a batch at a time (null on a WHOLE_FILE record):
+        # spaces aside, `{` first, `}` last and as many of each; valid UTF-8; a `\u` escape
+        # somewhere; how many `":` are not followed by `"` (see _bare_values).
+        ("braced", pa.bool_()),
         ("utf8", pa.bool_()),
         ("escape", pa.bool_()),
+        ("bare_values", pa.int32()),
     ]
 )
+SCANS = LINES.names[4:]
 LINES_DDL = (
-    "file_idx int, line_number bigint, value binary, file_reason string, balanced boolean, utf8 boolean,"
-    " escape boolean"
+    "file_idx int, line_number bigint, value binary, file_reason string, braced boolean, utf8 boolean,"
+    " escape boolean, bare_values int"
 )
 
 
@@ -80,19 +83,22 @@ class _Batcher:
 
     def _batch(self, numbers: pa.Array, lines: pa.Array, reasons, whole_file: bool = False) -> pa.RecordBatch:
         idx = pa.repeat(pa.scalar(self.file_idx, pa.int32()), len(numbers))
-        scans = [pa.nulls(len(numbers), pa.bool_())] * 3 if whole_file else _scans(lines)
+        if whole_file:
+            scans = [pa.nulls(len(numbers), LINES.field(name).type) for name in SCANS]
+        else:
+            scans = _scans(lines)
         columns = [idx, numbers, lines, pa.array(reasons, pa.string()), *scans]
         return pa.RecordBatch.from_arrays(columns, schema=LINES)
 
 
 def _scans(lines: pa.Array) -> list[pa.Array]:
-    """`balanced`, `utf8` and `escape` of each line: one vectorized pass over the batch's bytes
-    per question, where a per-row expression in the JVM walks each line again for each one."""
+    """SCANS of each line: one vectorized pass over the batch's bytes per question, where a
+    per-row expression in the JVM walks each line again for each one."""
     offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset : lines.offset + len(lines) + 1]
     data = np.frombuffer(lines.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
     bounds = offsets - offsets[0]  # line i is data[bounds[i]:bounds[i + 1]]
     opens, closes = (np.flatnonzero(data == ord(brace)) for brace in "{}")
-    balanced = _per_line_count(bounds, opens) == _per_line_count(bounds, closes)
+    braced = _braced(data, bounds, _per_line_count(bounds, opens) == _per_line_count(bounds, closes))
     # `\u`: a backslash whose next byte, in the same line, is `u`.
     backslash = np.flatnonzero(data[:-1] == ord("\\"))
     pairs = backslash[data[backslash + 1] == ord("u")]
@@ -104,7 +110,33 @@ def _scans(lines: pa.Array) -> list[pa.Array]:
         utf8 = pa.repeat(pa.scalar(True), len(lines))
     except pa.ArrowInvalid:  # a batch with a bad line: line by line
         utf8 = pa.array([_is_utf8(line) for line in lines.to_pylist()], pa.bool_())
-    return [pa.array(balanced), utf8, pa.array(escape)]
+    return [pa.array(braced), utf8, pa.array(escape), _bare_values(data, bounds)]
+
+
+def _bare_values(data: np.ndarray, bounds: np.ndarray) -> pa.Array:
+    """Per line, how many `":` are not followed by `"`: the keys whose value is not a JSON
+    string, plus any `":` inside a string (which only adds). Null where a blank precedes a
+    `:`, as a key then need not end right before its colon. A colon at a line's edge sees a
+    neighbouring line's byte, which can only add to the count or make it null."""
+    colons = np.flatnonzero(data[1:] == ord(":")) + 1
+    before, after = data[colons - 1], data[np.minimum(colons + 1, len(data) - 1)]
+    bare = colons[(before == ord('"')) & (after != ord('"'))]
+    blank = colons[(before == ord(" ")) | (before == ord("\t"))]
+    unknown = _per_line_count(bounds, blank) > 0
+    return pa.array(_per_line_count(bounds, bare).astype(np.int32), mask=unknown)
+
+
+def _braced(data: np.ndarray, bounds: np.ndarray, balanced: np.ndarray) -> np.ndarray:
+    """Spaces aside, the line starts with `{` and ends with `}` (and is `balanced`)."""
+    starts, ends = bounds[:-1], bounds[1:]
+    braced = balanced & (ends > starts)
+    lines = np.flatnonzero(braced)
+    head, tail = data[starts[lines]], data[ends[lines] - 1]
+    braced[lines] = (head == ord("{")) & (tail == ord("}"))
+    for i in lines[(head == ord(" ")) | (tail == ord(" "))]:  # rare: stripped one by one
+        line = data[starts[i] : ends[i]].tobytes().strip(b" ")
+        braced[i] = line.startswith(b"{") and line.endswith(b"}")
+    return braced
 
 
 def _line_of(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:

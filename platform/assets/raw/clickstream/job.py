@@ -28,6 +28,7 @@ from data_platform.assets.raw.clickstream.copies import (
 from data_platform.assets.raw.clickstream.files import (
     LANDING_SUFFIX,
     LINES_DDL,
+    SCANS,
     WHOLE_FILE,
     decoder,
     file_key,
@@ -119,7 +120,7 @@ def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
     numbers = {file_key(source): idx for idx, source in enumerate(sources)}
     files = _binary_files(spark, sources).select("path", "content")
     lines = files.mapInArrow(decoder(numbers), LINES_DDL)
-    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", None, None, None) for idx in _empty_files(spark, sources)]
+    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", *[None] * len(SCANS)) for idx in _empty_files(spark, sources)]
     return lines.unionByName(spark.createDataFrame(empty, LINES_DDL)) if empty else lines
 
 

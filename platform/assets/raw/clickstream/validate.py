@@ -10,10 +10,14 @@ Both paths give the same reason for the same line.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import reduce
+from operator import and_
 
 from pyspark import SparkContext
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+
+from data_platform.assets.raw.clickstream.files import SCANS
 
 EVENT_TYPES = ("page_view", "add_to_cart", "purchase")
 FIELDS = (
@@ -57,24 +61,26 @@ _NOT_PLAIN_TEXT = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|
 def _plain_text(text: Column) -> Column:
     """Present, and not JSON text of a non-string value (the regex runs only on the few
     values whose first character allows it: a number, true or false has no `:`, which
-    spares every timestamp)."""
-    first = F.left(text, F.lit(1))
-    could_be = first.isin("[", "{") | (first.isin(*"-0123456789tf") & ~text.contains(":"))
+    spares every timestamp). The first character is tested by byte comparisons and prefix
+    tests, which copy nothing ("0" <= text < ":": a digit first)."""
+    number_like = (text >= "0") & (text < ":") | text.startswith("-") | text.startswith("t") | text.startswith("f")
+    could_be = text.startswith("[") | text.startswith("{") | (number_like & ~text.contains(":"))
     literal = could_be & text.rlike(_NOT_PLAIN_TEXT)
     return text.isNotNull() & ~literal
 
 
-def _fast_path(value: Column) -> Column:
-    """True where the schema parse alone settles the line: one whole JSON object (braces
-    balanced, nothing after it) whose nine fields all have their JSON type."""
-    whole = F.ltrim(value).startswith("{") & F.rtrim(value).endswith("}")
-    whole = whole & F.col("balanced")  # counted by the decoder, a batch at a time
-    plain = [_plain_text(F.col(f"j.{name}")) for name in (*STRING_FIELDS, "ts")]
+def _fast_path() -> Column:
+    """True where the schema parse alone settles the line: one whole JSON object (`braced`:
+    braces balanced, nothing after it) whose nine fields all have their JSON type.
+
+    With user_id a number and experiments an object, a line with just two bare values (values
+    not starting with a quote, counted by the decoder) has a JSON string in every other field,
+    so the text checks on each field run only on the other lines."""
+    texts = [F.col(f"j.{name}") for name in (*STRING_FIELDS, "ts")]
     typed = F.col("j.user_id").isNotNull() & F.col("experiments").startswith("{")
-    condition = whole & typed
-    for check in plain:
-        condition = condition & check
-    return condition
+    present = reduce(and_, (text.isNotNull() for text in texts))
+    plain = reduce(and_, (_plain_text(text) for text in texts))
+    return F.col("braced") & typed & F.when(F.col("bare_values") == 2, present).otherwise(plain)
 
 
 def _variant_field(name: str) -> Column:
@@ -168,7 +174,7 @@ def _line_checks() -> tuple[Column, Column]:
     global _built
     gateway = SparkContext._gateway
     if _built is None or _built[0] is not gateway:
-        _built = (gateway, (_fast_path(F.col("value")), _reason()))
+        _built = (gateway, (_fast_path(), _reason()))
     return _built[1]
 
 
@@ -183,7 +189,7 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     """
     # The parse, the one whole-line scan left to the JVM, happens once per line, in this projection.
     value = F.col("value").cast("string")
-    decoded = ("file_reason", "balanced", "utf8", "escape")  # the decoder's findings (files.py)
+    decoded = ("file_reason", *SCANS)  # the decoder's findings (files.py)
     text = lines.select("file_idx", "line_number", value.alias("value"), *decoded, F.lit(day).alias("day"))
     parseable = F.col("utf8") & (F.octet_length("value") <= MAX_LINE_BYTES) & F.col("file_reason").isNull()
     parsed = text.select(

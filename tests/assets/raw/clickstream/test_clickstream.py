@@ -293,6 +293,36 @@ def test_a_day_with_no_valid_line_quarantines_them_all(spark, tmp_path) -> None:
     assert result.counts["events_written"] == 0
 
 
+def compact(payload: object) -> bytes:
+    """The shipper's form: no blank after `,` or `:`."""
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def test_compact_lines_are_checked_field_by_field_as_well(spark, tmp_path) -> None:
+    """Compact lines whose only bare values are user_id's and experiments' skip the text checks
+    on each field; any other bare value, or a blank before a colon, sends a line through them."""
+    ts = "2026-01-10T01:00:00Z"
+    lines = [
+        (compact(event("c1", ts)), None),
+        (compact(event("c2", ts, page=5)), "page not a string"),
+        (compact(event("c3", ts, channel=True)), "channel not a string"),
+        (compact(event("c4", ts, user_agent={"a": "b"})), "user_agent not a string"),
+        (compact(event("c5", ts, user_id="42")), "user_id not an integer"),
+        (compact(event("c6", ts, experiments={"a": 1})), None),
+        (compact(event("c7", ts, page='a":1')), None),
+        (compact(event("c8", ts, session_id=None)), "session_id not a string"),
+        (compact(event("c9", ts)).replace(b'"page":"/home"', b'"page" :5'), "page not a string"),
+        (compact(event("c10", ts)).replace(b'"ts":"2026-01-10T01:00:00Z"', b'"ts":2026'), "ts not a string"),
+    ]
+    folder = tmp_path / "landing" / "date=2026-01-10"
+    result = run_day(spark, [write_gz(folder / "a.jsonl.gz", [raw for raw, _ in lines])], [], tmp_path / "out")
+    reasons = {r["line_number"]: r["reason"] for r in result.quarantine.to_pylist()}
+    assert [reasons.get(number) for number in range(1, len(lines) + 1)] == [reason for _, reason in lines]
+    rows = {row["event_id"]: row for row in result.events.to_pylist()}
+    assert sorted(rows) == ["c1", "c6", "c7"]
+    assert (rows["c6"]["experiments"], rows["c7"]["page"]) == ('{"a":1}', 'a":1')
+
+
 def test_no_files_gives_empty_tables_of_the_right_schema(spark, tmp_path) -> None:
     empty = run_day(spark, [], [], tmp_path)
     assert (empty.events.num_rows, empty.events.schema) == (0, EVENTS)
