@@ -88,13 +88,18 @@ class ClickstreamResult:
     cross_day_duplicates: int  # folder D lines whose event_id belongs to another day (in malformed)
 
 
+def _folders(sources: list[str]) -> list[str]:
+    """The landing folders that hold `sources`, each once."""
+    return sorted({source.rsplit("/", 1)[0] for source in sources})
+
+
 def _empty_files(spark: SparkSession, sources: list[str]) -> list[int]:
     """Numbers of the zero-byte files, from one listing per folder (Spark's file scans skip
     such files, so the decoder would never see them)."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     sizes: dict[str, int] = {}
-    for folder in {source.rsplit("/", 1)[0] for source in sources}:
+    for folder in _folders(sources):
         path = jvm.org.apache.hadoop.fs.Path(folder)
         for status in path.getFileSystem(conf).listStatus(path):
             sizes[file_key(status.getPath().toString())] = status.getLen()
@@ -106,15 +111,15 @@ def _binary_files(spark: SparkSession, sources: list[str]) -> DataFrame:
     (one request on S3), where naming each file makes Spark check them one by one (a Spark job
     of its own past 32 paths). Files that landed after `sources` were listed make the two
     differ: then the files are named."""
-    folders = sorted({source.rsplit("/", 1)[0] for source in sources})
-    listed = spark.read.format("binaryFile").option("pathGlobFilter", f"*{LANDING_SUFFIX}").load(folders)
+    listed = spark.read.format("binaryFile").option("pathGlobFilter", f"*{LANDING_SUFFIX}").load(_folders(sources))
     if sorted(map(file_key, listed.inputFiles())) == sorted(map(file_key, sources)):
         return listed
     return spark.read.format("binaryFile").load(sources)
 
 
 def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
-    """`(file_idx, line_number, value, file_reason)` of every file, decoded on the executors."""
+    """The `LINES` (files.py) of every file: numbered lines with the decoder's scans, and a
+    record per unreadable file, decoded on the executors."""
     if not sources:
         return spark.createDataFrame([], LINES_DDL)
     numbers = {file_key(source): idx for idx, source in enumerate(sources)}
