@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 import pyarrow.parquet as pq
+
+from data_platform.assets.raw.events import NEIGHBOURS
 
 START, DAY = date(2026, 1, 1), date(2026, 1, 2)  # the shop fixture's first day and day under test
 EVENTS = (["lake", "events"], ["raw", "events"])
@@ -23,6 +25,7 @@ def event(event_id: str, ts: str, **fields: object) -> bytes:
 
 def land(shop, day: date, name: str, lines: list[bytes]) -> None:
     folder = shop.lake / "landing" / "clickstream" / f"date={day}"
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(gzip.compress(b"".join(lines)))
 
 
@@ -79,3 +82,18 @@ def test_one_event_id_dated_on_two_days_is_loaded_once(shop) -> None:
     with psycopg.connect(shop.warehouse_url) as conn:
         total, distinct = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM raw.events").fetchone()
     assert total == distinct
+
+
+def test_an_event_id_dated_days_apart_is_reported_by_the_warehouse_check(shop) -> None:
+    # Each partition compares its ids with the partitions published within NEIGHBOURS days
+    # only (not the whole history, every day): an id dated further apart loads twice, and the
+    # blocking key check on raw.events fails instead of passing silently.
+    first = date(2026, 1, 10)
+    later = first + timedelta(days=NEIGHBOURS + 1)
+    for day in (first, later):
+        land(shop, day, "zz-apart.jsonl.gz", [event("apart", f"{day}T05:00:00Z")])
+    assert shop.run(*EVENTS, day=first).success
+    later_run = shop.run(*EVENTS, day=later)
+    assert loaded(shop, "apart") == [first, later]
+    (check,) = [e for e in later_run.get_asset_check_evaluations() if e.asset_key.path == ["raw", "events"]]
+    assert not check.passed and check.metadata["duplicate_keys"].value == 1

@@ -49,10 +49,15 @@ def _where(rules: TableRules, window: tuple[datetime, datetime] | None) -> sql.C
 
 
 def duplicate_keys(conn: psycopg.Connection, rules: TableRules, window: tuple[datetime, datetime] | None) -> int:
-    """How many key values appear more than once."""
+    """How many key values of the window appear more than once in the whole table: a key
+    must not come back in another partition either."""
     key = sql.SQL(", ").join(map(sql.Identifier, rules.key))
-    query = sql.SQL("SELECT COUNT(*) FROM (SELECT {k} FROM {t}{w} GROUP BY {k} HAVING COUNT(*) > 1) AS d").format(
-        k=key, t=sql.Identifier("raw", rules.table), w=_where(rules, window)
+    table, where = sql.Identifier("raw", rules.table), _where(rules, window)
+    rows = sql.SQL("{t}").format(t=table)
+    if where.as_string():
+        rows = sql.SQL("{t} JOIN (SELECT DISTINCT {k} FROM {t}{w}) AS w USING ({k})").format(t=table, k=key, w=where)
+    query = sql.SQL("SELECT COUNT(*) FROM (SELECT {k} FROM {r} GROUP BY {k} HAVING COUNT(*) > 1) AS d").format(
+        k=key, r=rows
     )
     return conn.execute(query).fetchone()[0]
 

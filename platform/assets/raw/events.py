@@ -40,10 +40,25 @@ QUARANTINE_PREFIX = "quarantine/clickstream"
 MALFORMED_WARN_SHARE = 0.01
 MALFORMED_ERROR_SHARE = 0.05
 
+# How many days either side of D a copy of D's events can have been published for.
+NEIGHBOURS = 2
+
 # Folder D and folder D+1 both feed partition D.
 LATE_ARRIVALS = TimeWindowPartitionMapping(
     start_offset=0, end_offset=1, allow_nonexistent_upstream_partitions=True
 )
+
+
+def neighbour_days(day: date) -> list[date]:
+    """The other partitions whose published events partition D's ids are checked against.
+
+    A copy lands in its date's folder or the next one, and partition E reads folders E and
+    E+1: copies that landed in one folder or in adjacent folders are decided by partitions at
+    most `NEIGHBOURS` days apart. An id dated on days further apart is a shipper fault this
+    step does not look for (it would read the whole history every day); the warehouse's key
+    check on `raw.events` finds it.
+    """
+    return [day + timedelta(days=n) for n in range(-NEIGHBOURS, NEIGHBOURS + 1) if n]
 
 
 def landing_folder(day: date) -> str:
@@ -106,12 +121,10 @@ def _process_day(spark: PySparkResource, lake: LakeResource, day: date) -> tuple
         [spark_uri(lake, name) for name in lake.list_files(landing_folder(d), suffix=LANDING_SUFFIX)]
         for d in (day, day + timedelta(days=1))
     )
-    events_file = LakeParquetEngine(lake).partition_file(EVENTS_KEY, day.isoformat())
-    published = [
-        spark_uri(lake, name)
-        for name in lake.list_files(LakeParquetEngine.folder(EVENTS_KEY), suffix=f"/{PART_FILE}")
-        if f"/date={day.isoformat()}/" not in name
-    ]
+    engine = LakeParquetEngine(lake)
+    events_file = engine.partition_file(EVENTS_KEY, day.isoformat())
+    nearby = (engine.partition_file(EVENTS_KEY, d.isoformat()) for d in neighbour_days(day))
+    published = [spark_uri(lake, name) for name in nearby if lake.exists(name)]
     with day_staging(lake, day) as staging:
         result = process_clickstream(
             spark.spark_session, day, day_files, next_files, staging.targets, published

@@ -38,6 +38,13 @@ def test_duplicates_and_nulls_are_counted_in_the_window(events_db: str) -> None:
         assert rows_missing_required(conn, EVENTS, None) == 2
 
 
+def test_a_key_of_the_window_found_in_another_partition_is_a_duplicate(events_db: str) -> None:
+    with psycopg.connect(events_db) as conn:
+        conn.execute("INSERT INTO raw.events VALUES ('b', '2026-01-09 01:00+00', '2026-01-09', 1, 's', 'page_view')")
+        assert duplicate_keys(conn, EVENTS, DAY) == 2  # 'a' twice in the window, 'b' also on 2026-01-09
+        assert duplicate_keys(conn, EVENTS, (DAY[1], datetime(2026, 1, 10, tzinfo=UTC))) == 1  # 'b' only
+
+
 def test_checks_pass_on_the_simulated_platform(simulated_platform: SimulatedPlatform) -> None:
     from dagster import AssetCheckKey, AssetKey
 

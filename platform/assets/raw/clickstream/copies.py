@@ -28,6 +28,16 @@ def _rank() -> Column:
     return F.shiftleft(F.col("file_idx").cast("long"), 40) + F.col("line_number")
 
 
+def _published(checked: DataFrame, known: DataFrame) -> DataFrame:
+    """The published rows whose `event_id` is among the day's valid lines (and the rare row
+    whose id only shares a hash with one of them; the exact join follows). The day's 64-bit
+    hashes are broadcast, so each published file is probed where it is read: nothing of the
+    published days is shuffled or aggregated but these few rows."""
+    hashed = F.xxhash64("event_id")
+    day = checked.where(F.col("reason").isNull()).select(hashed.alias("hash"))
+    return known.withColumn("hash", hashed).join(F.broadcast(day), "hash", "left_semi")
+
+
 def first_copies(checked: DataFrame, day: date, known: DataFrame | None) -> DataFrame:
     """The `event_id`s with more than one valid copy, or published for another day: the rank
     of their first copy (`first`), the date that wins (`winner`), how many copies dated D
@@ -47,8 +57,8 @@ def first_copies(checked: DataFrame, day: date, known: DataFrame | None) -> Data
     if known is None:
         per_id = per_id.withColumns({"winner": F.col("first_date"), "known": F.lit(False)})
     else:
-        other = known.groupBy("event_id").agg(F.min("event_date").alias("published"))
-        per_id = per_id.join(other, "event_id", "left").withColumns(
+        other = _published(checked, known).groupBy("event_id").agg(F.min("event_date").alias("published"))
+        per_id = per_id.join(F.broadcast(other), "event_id", "left").withColumns(
             {"winner": F.coalesce("published", "first_date"), "known": F.col("published").isNotNull()}
         )
     ranked = per_id.where((F.col("lines") > 1) | F.col("known"))
