@@ -1,7 +1,8 @@
 """Output checks on the raw tables: keys unique and required columns present.
 
 They read what was written (the run's partition window for partitioned tables, the whole
-table for merged and fully refreshed ones) and block downstream assets when they fail.
+table for merged and fully refreshed ones) and block downstream assets when they fail. A
+key of the window must be unique in the whole table, not only in its partition.
 """
 
 from dataclasses import dataclass

@@ -159,9 +159,10 @@ def _step_settings(spark: SparkSession) -> dict[str, str]:
 
 
 def _observed_plan_kept(spark: SparkSession) -> dict[str, str]:
-    """While the day's events are written: adaptive execution must not replace their plan with
-    an empty relation once the shuffle before the sort turns out empty (no valid event). It
-    would drop the counts observed below that shuffle, and the run would fail reading them."""
+    """While the two outputs are written: adaptive execution must not replace a plan with an
+    empty relation once a shuffle before a sort turns out empty (no valid event, or no
+    malformed line). It would drop the counts observed below that shuffle, and the run would
+    fail reading them."""
     rules = "spark.sql.adaptive.optimizer.excludedRules"
     return {rules: ",".join(filter(None, [spark.conf.get(rules, None), EMPTY_RELATION_RULE]))}
 
@@ -200,14 +201,12 @@ def process_clickstream(
             # Filled by a job of its own: planned inside a write, the cache is filled by two jobs
             # at once, and the second one's tasks hold cores while they wait for the first's blocks.
             checked.count()
-            writer = day_events(checked, ranked, day, day_count, events_seen).write
-            # Every event_id is distinct: a dictionary of them is built, then abandoned.
+            events = day_events(checked, ranked, day, day_count, events_seen)
+            quarantine = quarantine_records(checked, cross_day_losers(checked, ranked), sources, lines_seen, quarantine_seen)
             with _settings(spark, _observed_plan_kept(spark)):
-                writer.option("parquet.enable.dictionary#event_id", "false").parquet(targets.events)
-            losers = cross_day_losers(checked, ranked)
-            quarantine_records(checked, losers, sources, lines_seen, quarantine_seen).coalesce(1).write.parquet(
-                targets.quarantine
-            )
+                # Every event_id is distinct: a dictionary of them is built, then abandoned.
+                events.write.option("parquet.enable.dictionary#event_id", "false").parquet(targets.events)
+                quarantine.coalesce(1).write.parquet(targets.quarantine)
         finally:
             ranked.unpersist()
             checked.unpersist()

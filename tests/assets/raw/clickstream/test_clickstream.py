@@ -293,6 +293,16 @@ def test_a_day_with_no_valid_line_quarantines_them_all(spark, tmp_path) -> None:
     assert result.counts["events_written"] == 0
 
 
+def test_a_day_with_no_malformed_line_has_an_empty_quarantine(spark, tmp_path) -> None:
+    """Every line valid: the quarantine is written empty and the day's counts are read."""
+    folder = tmp_path / "landing" / "date=2026-01-10"
+    good = write_gz(folder / "a.jsonl.gz", [line(event(f"g{i}", "2026-01-10T05:00:00Z")) for i in range(3)])
+    result = run_day(spark, [good], [], tmp_path / "out")
+    assert (result.quarantine.num_rows, result.quarantine.schema) == (0, QUARANTINE)
+    assert result.events.column("event_id").to_pylist() == ["g0", "g1", "g2"]
+    assert (result.counts["lines_read"], result.counts["valid"], result.counts["malformed"]) == (3, 3, 0)
+
+
 def compact(payload: object) -> bytes:
     """The shipper's form: no blank after `,` or `:`."""
     return json.dumps(payload, separators=(",", ":")).encode()
