@@ -54,7 +54,7 @@ def duplicate_keys(conn: psycopg.Connection, rules: TableRules, window: tuple[da
     must not come back in another partition either."""
     key = sql.SQL(", ").join(map(sql.Identifier, rules.key))
     table, where = sql.Identifier("raw", rules.table), _where(rules, window)
-    rows = sql.SQL("{t}").format(t=table)
+    rows: sql.Composable = table
     if where.as_string():
         rows = sql.SQL("{t} JOIN (SELECT DISTINCT {k} FROM {t}{w}) AS w USING ({k})").format(t=table, k=key, w=where)
     query = sql.SQL("SELECT COUNT(*) FROM (SELECT {k} FROM {r} GROUP BY {k} HAVING COUNT(*) > 1) AS d").format(

@@ -28,13 +28,18 @@ def _rank() -> Column:
     return F.shiftleft(F.col("file_idx").cast("long"), 40) + F.col("line_number")
 
 
+def _valid(checked: DataFrame) -> DataFrame:
+    """The valid lines: those without a `reason`."""
+    return checked.where(F.col("reason").isNull())
+
+
 def _published(checked: DataFrame, known: DataFrame) -> DataFrame:
     """The published rows whose `event_id` is among the day's valid lines (and the rare row
     whose id only shares a hash with one of them; the exact join follows). The day's 64-bit
     hashes are broadcast, so each published file is probed where it is read: nothing of the
     published days is shuffled or aggregated but these few rows."""
     hashed = F.xxhash64("event_id")
-    day = checked.where(F.col("reason").isNull()).select(hashed.alias("hash"))
+    day = _valid(checked).select(hashed.alias("hash"))
     return known.withColumn("hash", hashed).join(F.broadcast(day), "hash", "left_semi")
 
 
@@ -44,7 +49,7 @@ def first_copies(checked: DataFrame, day: date, known: DataFrame | None) -> Data
     were seen, and whether copies of other dates exist (`conflict`)."""
     is_day = F.col("event_date") == F.lit(day)
     per_id = (
-        checked.where(F.col("reason").isNull())
+        _valid(checked)
         .groupBy("event_id")
         .agg(
             F.min_by("event_date", _rank()).alias("first_date"),
@@ -67,7 +72,7 @@ def first_copies(checked: DataFrame, day: date, known: DataFrame | None) -> Data
 
 def _with_ranking(checked: DataFrame, ranked: DataFrame) -> DataFrame:
     """Valid lines with their id's ranking (null columns for an id seen once)."""
-    return checked.where(F.col("reason").isNull()).join(F.broadcast(ranked), "event_id", "left")
+    return _valid(checked).join(F.broadcast(ranked), "event_id", "left")
 
 
 def day_events(checked: DataFrame, ranked: DataFrame, day: date, day_count: int, seen: Observation) -> DataFrame:
