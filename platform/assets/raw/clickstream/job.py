@@ -55,6 +55,8 @@ QUARANTINE = pa.schema(
 
 # The adaptive rule that replaces a plan with an empty relation once an input is found empty.
 EMPTY_RELATION_RULE = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation"
+# Gzipped landing bytes per read task, within one to four tasks per core (see _step_settings).
+TASK_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,8 @@ def _folders(sources: list[str]) -> list[str]:
     return sorted({source.rsplit("/", 1)[0] for source in sources})
 
 
-def _empty_files(spark: SparkSession, sources: list[str]) -> list[int]:
-    """Numbers of the zero-byte files, from one listing per folder (Spark's file scans skip
-    such files, so the decoder would never see them)."""
+def _file_sizes(spark: SparkSession, sources: list[str]) -> list[int | None]:
+    """The byte size of each source (None if not listed), from one listing per folder."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     sizes: dict[str, int] = {}
@@ -103,7 +104,7 @@ def _empty_files(spark: SparkSession, sources: list[str]) -> list[int]:
         path = jvm.org.apache.hadoop.fs.Path(folder)
         for status in path.getFileSystem(conf).listStatus(path):
             sizes[file_key(status.getPath().toString())] = status.getLen()
-    return [idx for idx, source in enumerate(sources) if sizes.get(file_key(source)) == 0]
+    return [sizes.get(file_key(source)) for source in sources]
 
 
 def _binary_files(spark: SparkSession, sources: list[str]) -> DataFrame:
@@ -117,15 +118,16 @@ def _binary_files(spark: SparkSession, sources: list[str]) -> DataFrame:
     return spark.read.format("binaryFile").load(sources)
 
 
-def read_lines(spark: SparkSession, sources: list[str]) -> DataFrame:
+def read_lines(spark: SparkSession, sources: list[str], sizes: list[int | None]) -> DataFrame:
     """The `LINES` (files.py) of every file: numbered lines with the decoder's scans, and a
-    record per unreadable file, decoded on the executors."""
+    record per unreadable file, decoded on the executors. `sizes` (`_file_sizes`) tell the
+    zero-byte files, which Spark's file scans skip, so the decoder would never see them."""
     if not sources:
         return spark.createDataFrame([], LINES_DDL)
     numbers = {file_key(source): idx for idx, source in enumerate(sources)}
     files = _binary_files(spark, sources).select("path", "content")
     lines = files.mapInArrow(decoder(numbers), LINES_DDL)
-    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", *[None] * len(SCANS)) for idx in _empty_files(spark, sources)]
+    empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", *[None] * len(SCANS)) for idx, size in enumerate(sizes) if size == 0]
     return lines.unionByName(spark.createDataFrame(empty, LINES_DDL)) if empty else lines
 
 
@@ -145,16 +147,18 @@ def _settings(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
                 spark.conf.set(key, value)
 
 
-def _step_settings(spark: SparkSession) -> dict[str, str]:
+def _step_settings(spark: SparkSession, input_bytes: int) -> dict[str, str]:
     """Session settings while the step plans and runs:
     - cache without compression: the cached rows are read back a few times and dropped, so
       the per-column encoding statistics cost more than they save;
-    - files split into four tasks per core: a task is one batch of whole gzip files, and with
-      Spark's default of about one task per core the last, largest one ran alone for a third
-      of the read."""
+    - the files split into a task per `TASK_BYTES` of gzip, between one and four per core: a
+      task is one batch of whole gzip files, and with Spark's default of about one task per
+      core the last, largest one of a large day ran alone for a third of the read; a small
+      day in four tasks per core spends more on starting them than on its lines."""
+    cores = spark.sparkContext.defaultParallelism
     return {
         "spark.sql.inMemoryColumnarStorage.compressed": "false",
-        "spark.sql.files.minPartitionNum": str(4 * spark.sparkContext.defaultParallelism),
+        "spark.sql.files.minPartitionNum": str(min(4 * cores, max(cores, input_bytes // TASK_BYTES))),
     }
 
 
@@ -192,9 +196,10 @@ def process_clickstream(
         known = spark.read.parquet(*published_elsewhere).select("event_id", "event_date")
     lines_seen, events_seen, quarantine_seen = (Observation(n) for n in ("lines", "events", "quarantine"))
     # Settings hold from the cache's declaration on: Spark plans it in a copy of the session.
-    with _settings(spark, _step_settings(spark)):
+    sizes = _file_sizes(spark, sources)
+    with _settings(spark, _step_settings(spark, sum(filter(None, sizes)))):
         # One parse of every line, kept for the two writes below (the cache is what they share).
-        checked = check_lines(read_lines(spark, sources), day, day_count).persist(StorageLevel.MEMORY_AND_DISK)
+        checked = check_lines(read_lines(spark, sources, sizes), day, day_count).persist(StorageLevel.MEMORY_AND_DISK)
         # The ranked ids are few (copies of one event): cached, they are broadcast to both writes.
         ranked = first_copies(checked, day, known).persist(StorageLevel.MEMORY_AND_DISK)
         try:

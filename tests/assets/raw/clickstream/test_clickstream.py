@@ -18,8 +18,10 @@ from pyspark.sql import SparkSession
 from data_platform.assets.raw.clickstream.job import (
     EVENTS,
     QUARANTINE,
+    TASK_BYTES,
     DayTargets,
     _binary_files,
+    _step_settings,
     process_clickstream,
 )
 from data_platform.resources.spark import spark_resource
@@ -364,6 +366,18 @@ def test_session_settings(spark) -> None:
     assert conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"
     assert spark.sparkContext.getConf().get("spark.ui.enabled") == "false"
     assert spark.sparkContext.getConf().get("spark.driver.bindAddress") == "127.0.0.1"
+
+
+def test_a_small_day_is_read_in_a_task_per_core_a_large_one_in_four(spark) -> None:
+    """Starting tasks costs more than a small day's lines; a large day needs the smaller tasks."""
+    cores = spark.sparkContext.defaultParallelism
+
+    def tasks(input_bytes: int) -> int:
+        return int(_step_settings(spark, input_bytes)["spark.sql.files.minPartitionNum"])
+
+    assert tasks(0) == tasks(cores * TASK_BYTES) == cores
+    assert tasks((cores + 1) * TASK_BYTES) == cores + 1
+    assert tasks(100 << 20) == 4 * cores
 
 
 def test_a_session_in_local_time_is_refused(spark, tmp_path) -> None:
