@@ -21,16 +21,16 @@ from data_platform.resources.settings import PlatformSettings
 # --no-loadscope-reorder`): the long ones start at once and the short ones fill in around
 # them, instead of the longest starting last and running alone.
 LONGEST_FIRST = {
-    "tests/sensors/test_days_passing.py": 589,
-    "tests/e2e/test_ui_journeys.py": 286,
-    "tests/benchmarks/test_bench_smoke.py": 178,
-    "tests/workers/test_celery_workers.py": 75,
-    "tests/assets/lake_sql/test_lake_sql_platform.py": 65,
-    "tests/assets/raw/test_raw_pipeline.py": 58,
-    "tests/resources/test_spark_cluster.py": 51,
-    "tests/assets/summary/test_dbt_project.py": 49,
-    "tests/assets/summary/test_models.py": 43,
-    "tests/e2e/test_cli_backfill.py": 40,
+    "tests/sensors/test_days_passing.py": 488,
+    "tests/e2e/test_ui_journeys.py": 388,
+    "tests/benchmarks/test_bench_smoke.py": 253,
+    "tests/resources/test_spark_cluster.py": 102,
+    "tests/workers/test_celery_workers.py": 93,
+    "tests/assets/lake_sql/test_lake_sql_platform.py": 88,
+    "tests/assets/raw/test_raw_pipeline.py": 86,
+    "tests/assets/summary/test_dbt_project.py": 63,
+    "tests/assets/summary/test_models.py": 58,
+    "tests/e2e/test_cli_backfill.py": 44,
 }
 ROOT = Path(__file__).resolve().parents[1]
 
