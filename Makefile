@@ -7,16 +7,26 @@ STAMP  := $(VENV)/.installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
 
-.PHONY: install demo test lint ui ui-readonly workers bench down status
+.PHONY: install lock demo test lint ui ui-readonly workers bench down status
 
-$(STAMP): pyproject.toml setup.py
+# constraints.txt pins every package to the versions the suite last passed with: a new release
+# upstream (a client library's changed wire protocol, say) cannot break a fresh install.
+$(STAMP): pyproject.toml setup.py constraints.txt
 	@command -v java >/dev/null || { echo "error: Java (a JRE 17+) is required for Spark; install e.g. openjdk-17-jre-headless" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
 install: $(STAMP)
+
+# A fresh resolve of pyproject.toml's ranges into constraints.txt (then run `make test`).
+lock:
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet --upgrade pip
+	$(VENV)-lock/bin/pip install --quiet -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; $(VENV)-lock/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf $(VENV)-lock
 
 # The instance settings live in the repo; DAGSTER_HOME gets a copy.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
