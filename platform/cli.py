@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 
 from data_platform.cli_errors import Parser, run_reporting_errors
 from data_platform.local.processes import StackError
@@ -118,6 +119,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0  # not reached: the worker replaced this process
 
 
+def cmd_spark_classes(args: argparse.Namespace) -> int:
+    from data_platform.local.spark_classes import build_archive
+    from data_platform.resources.spark_classes import archive_path
+
+    written = build_archive(args.path or archive_path())
+    print(f"wrote {written} ({written.stat().st_size >> 20} MiB)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="data-platform", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -162,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--name", help="worker name (default worker-<pid>); @<host> is appended")
     worker.add_argument("--loglevel", default="INFO")
     worker.set_defaults(func=cmd_worker)
+    classes = sub.add_parser("spark-classes", help="write the Spark driver's class-data archive (faster JVM starts)")
+    classes.add_argument("--path", type=Path, help="where to write it (default: inside this Python environment)")
+    classes.set_defaults(func=cmd_spark_classes)
     return parser
 
 

@@ -26,6 +26,7 @@ LONGEST_FIRST = {
     "tests/benchmarks/test_bench_smoke.py": 253,
     "tests/resources/test_spark_cluster.py": 102,
     "tests/workers/test_celery_workers.py": 93,
+    "tests/local/test_spark_classes.py": 80,
     "tests/assets/lake_sql/test_lake_sql_platform.py": 88,
     "tests/assets/raw/test_raw_pipeline.py": 86,
     "tests/assets/summary/test_dbt_project.py": 63,

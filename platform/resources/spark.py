@@ -12,6 +12,8 @@ import sys
 from dagster import InitResourceContext
 from dagster_pyspark import PySparkResource
 
+from data_platform.resources.spark_classes import archive_options
+
 # Event dates and unzoned timestamps are UTC everywhere; a machine's local zone must never leak in.
 SESSION_TIME_ZONE = "UTC"
 
@@ -43,7 +45,9 @@ def spark_config(master: str) -> dict[str, str]:
         # Spark generates one Java method per query stage; the clickstream checks make methods
         # past HotSpot's 8,000-byte limit, which it would otherwise never compile (they run
         # interpreted, several times slower).
-        "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods",
+        # The driver maps the installation's class-data archive, when there is one
+        # (spark_classes.py): a new step process's session starts ~3 s sooner.
+        "spark.driver.extraJavaOptions": " ".join(["-XX:-DontCompileHugeMethods", *archive_options()]),
         "spark.executor.extraJavaOptions": "-XX:-DontCompileHugeMethods",
         "spark.ui.enabled": "false",
         # Progress bars would interleave with run logs.
