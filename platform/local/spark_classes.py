@@ -27,10 +27,8 @@ def _session(java_options: list[str]):
     from pyspark.sql import SparkSession
 
     use_this_python()
-    config = spark_config("local[2]")
-    config["spark.driver.extraJavaOptions"] = " ".join(["-XX:-DontCompileHugeMethods", *java_options])
     builder = SparkSession.builder
-    for key, value in config.items():
+    for key, value in spark_config("local[2]", java_options).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
@@ -43,24 +41,26 @@ def _stop(spark) -> None:
     spark.stop()
     process.stdin.close()  # the gateway JVM exits when its stdin closes
     if process.wait(timeout=300) != 0:
-        raise RuntimeError(f"the training JVM exited with {process.returncode}")
+        raise RuntimeError(f"the JVM exited with {process.returncode}")
 
 
 def train(archive: str) -> None:
     """One clickstream run in a JVM that writes the classes it loaded to `archive` at exit."""
     from data_platform.assets.raw.clickstream.job import DayTargets, process_clickstream
-    from data_platform.simulator.clickstream import ClickstreamWriter
+    from data_platform.simulator.clickstream import PREFIX, ClickstreamWriter
     from data_platform.simulator.delivery import carry_of, deliver_day
 
     with tempfile.TemporaryDirectory(prefix="spark-classes-") as scratch:
         lake = Path(scratch)
         writer, arriving = ClickstreamWriter(lake.as_uri()), carry_of(7, SCALE, DAY - timedelta(days=1))
-        for day in (DAY, DAY + timedelta(days=1)):
+        days = (DAY, DAY + timedelta(days=1))
+        for day in days:
             arriving = deliver_day(writer, 7, SCALE, day, arriving).carry
-        folders = [sorted((lake / "landing" / "clickstream" / f"date={d}").glob("*.jsonl.gz")) for d in (DAY, DAY + timedelta(days=1))]  # fmt: skip
+        files = [[f"file://{p}" for p in sorted((lake / PREFIX / f"date={d}").glob("*.jsonl.gz"))] for d in days]
+        # An archive is written from a JVM that maps none but the JDK's own.
         spark = _session([f'"-XX:ArchiveClassesAtExit={archive}"'])
         targets = DayTargets((lake / "out" / "events").as_uri(), (lake / "out" / "quarantine").as_uri())
-        process_clickstream(spark, DAY, *([f"file://{p}" for p in files] for files in folders), targets)
+        process_clickstream(spark, DAY, *files, targets)
         _stop(spark)
 
 

@@ -18,8 +18,10 @@ from data_platform.resources.spark_classes import archive_options
 SESSION_TIME_ZONE = "UTC"
 
 
-def spark_config(master: str) -> dict[str, str]:
-    """The Spark settings for `master` (`local[*]`, `local[2]` or a cluster URL)."""
+def spark_config(master: str, class_archive: list[str] | None = None) -> dict[str, str]:
+    """The Spark settings for `master` (`local[*]`, `local[2]` or a cluster URL).
+    `class_archive`: the driver JVM's class-data archive options, if not the installation's
+    (`archive_options()`)."""
     config = {
         "spark.master": master,
         "spark.app.name": "data-platform",
@@ -47,7 +49,9 @@ def spark_config(master: str) -> dict[str, str]:
         # interpreted, several times slower).
         # The driver maps the installation's class-data archive, when there is one
         # (spark_classes.py): a new step process's session starts ~3 s sooner.
-        "spark.driver.extraJavaOptions": " ".join(["-XX:-DontCompileHugeMethods", *archive_options()]),
+        "spark.driver.extraJavaOptions": " ".join(
+            ["-XX:-DontCompileHugeMethods", *(archive_options() if class_archive is None else class_archive)]
+        ),
         "spark.executor.extraJavaOptions": "-XX:-DontCompileHugeMethods",
         "spark.ui.enabled": "false",
         # Progress bars would interleave with run logs.
