@@ -28,7 +28,6 @@ LONGEST_FIRST = {
     "tests/workers/test_celery_workers.py": 93,
     "tests/assets/lake_sql/test_lake_sql_platform.py": 88,
     "tests/assets/raw/test_raw_pipeline.py": 86,
-    "tests/local/test_spark_classes.py": 80,
     "tests/assets/summary/test_dbt_project.py": 63,
     "tests/assets/summary/test_models.py": 58,
     "tests/e2e/test_cli_backfill.py": 44,

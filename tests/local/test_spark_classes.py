@@ -1,27 +1,21 @@
-"""The Spark driver's class-data archive: written from a real clickstream run, published only
-once a new JVM maps it, mapped by the drivers of this installation, and harmless when a JVM
-cannot use it."""
+"""The Spark driver's class-data archive: the installation's, written from a real clickstream
+run, is mapped by a new driver; an archive a JVM cannot use is harmless."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from data_platform.local.spark_classes import archive_in_use, build_archive
+from data_platform.local.spark_classes import archive_in_use
 from data_platform.resources.spark_classes import archive_options, archive_path
 
 
-@pytest.mark.slow
-def test_an_archive_is_written_from_a_run_and_published_once_a_new_driver_maps_it(tmp_path: Path) -> None:
-    archive = build_archive(tmp_path / "classes.jsa")  # raises unless a new JVM maps it
-    assert archive.stat().st_size > 50 << 20  # Spark's, Hadoop's and Parquet's classes, parsed
-    assert [p.name for p in tmp_path.iterdir()] == ["classes.jsa"]  # nothing staged is left
-
-
 def test_the_installation_has_an_archive_its_drivers_map() -> None:
-    """`make install` writes it (`data-platform spark-classes`)."""
-    assert archive_in_use(archive_path())
+    """`make install` writes it from a clickstream run (`data-platform spark-classes`), and
+    publishes it only once a new JVM has mapped it: nothing staged is left beside it."""
+    archive = archive_path()
+    assert archive_in_use(archive)
+    assert archive.stat().st_size > 50 << 20  # Spark's, Hadoop's and Parquet's classes, parsed
+    assert [p.name for p in archive.parent.iterdir()] == [archive.name]
 
 
 def test_a_jvm_that_cannot_use_an_archive_starts_without_it(tmp_path: Path) -> None:
