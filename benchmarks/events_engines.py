@@ -39,17 +39,11 @@ def run(lake: Path, day: date) -> list[Row]:
 
 
 def _session(master: str):
-    from pyspark.sql import SparkSession
+    from data_platform.resources.spark import spark_config, spark_session
 
-    from data_platform.resources.spark import spark_config, use_this_python
-
-    use_this_python()
-    builder = SparkSession.builder
     extra = {} if master.startswith("local") else {"spark.executor.memory": "512m", "spark.driver.host": "127.0.0.1",
                                                    "spark.driver.bindAddress": "127.0.0.1"}  # fmt: skip
-    for key, value in {**spark_config(master), **extra}.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+    return spark_session({**spark_config(master), **extra})
 
 
 def _files(lake: Path, day: date) -> list[list[str]]:

@@ -36,15 +36,9 @@ def run(warehouse_url: str, app_db_url: str, lake_uri: str, scale: float) -> Row
 
 
 def _start_spark(master: str) -> None:
-    from pyspark.sql import SparkSession
+    from data_platform.resources.spark import spark_config, spark_session
 
-    from data_platform.resources.spark import spark_config, use_this_python
-
-    use_this_python()
-    builder = SparkSession.builder
-    for key, value in spark_config(master).items():
-        builder = builder.config(key, value)
-    builder.getOrCreate()  # the resource's getOrCreate finds this session
+    spark_session(spark_config(master))  # the resource's getOrCreate finds this session
 
 
 def child(day: str, runs: int = 1) -> dict:

@@ -15,7 +15,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from data_platform.resources.spark import spark_config, use_this_python
+from data_platform.resources.spark import spark_config, spark_session
 from data_platform.resources.spark_classes import archive_options
 
 DAY = date(2026, 1, 1)
@@ -24,13 +24,7 @@ MAPPED, NOT_MAPPED = "archive mapped", "archive not mapped"
 
 
 def _session(java_options: list[str]):
-    from pyspark.sql import SparkSession
-
-    use_this_python()
-    builder = SparkSession.builder
-    for key, value in spark_config("local[2]", java_options).items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+    return spark_session(spark_config("local[2]", java_options))
 
 
 def _stop(spark) -> None:

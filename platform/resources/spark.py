@@ -11,6 +11,7 @@ import sys
 
 from dagster import InitResourceContext
 from dagster_pyspark import PySparkResource
+from pyspark.sql import SparkSession
 
 from data_platform.resources.spark_classes import archive_options
 
@@ -91,6 +92,16 @@ def use_this_python() -> None:
     """Let Spark's Python workers run this interpreter unless `PYSPARK_PYTHON` says otherwise.
     Must happen before the session starts: a SparkContext reads it once."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
+def spark_session(config: dict[str, str]) -> SparkSession:
+    """A session with `config` (`spark_config`) outside a Dagster run (tools, benchmarks): its
+    Python workers run this interpreter, as the resource's do."""
+    use_this_python()
+    builder = SparkSession.builder
+    for key, value in config.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 class PlatformSparkResource(PySparkResource):
