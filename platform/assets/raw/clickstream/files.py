@@ -45,10 +45,6 @@ LINES = pa.schema(
     ]
 )
 SCANS = LINES.names[4:]
-LINES_DDL = (
-    "file_idx int, line_number bigint, value binary, file_reason string, braced boolean, utf8 boolean,"
-    " escape boolean, bare_values int"
-)
 
 
 def file_key(path: str) -> str:

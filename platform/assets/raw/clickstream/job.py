@@ -18,6 +18,7 @@ from datetime import date
 import pyarrow as pa
 from pyspark import StorageLevel, cloudpickle
 from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from data_platform.assets.raw.clickstream.copies import (
     cross_day_losers,
@@ -27,7 +28,7 @@ from data_platform.assets.raw.clickstream.copies import (
 )
 from data_platform.assets.raw.clickstream.files import (
     LANDING_SUFFIX,
-    LINES_DDL,
+    LINES,
     SCANS,
     WHOLE_FILE,
     decoder,
@@ -38,6 +39,8 @@ from data_platform.assets.raw.clickstream.validate import check_lines
 # Executors get the decoder by value: only NumPy and pyarrow are needed there, not this platform.
 cloudpickle.register_pickle_by_value(sys.modules[decoder.__module__])
 
+# The decoder's Arrow schema as Spark's, for the `mapInArrow` that runs it.
+LINES_TYPE = from_arrow_schema(LINES)
 # The Parquet the executors write (the lake's contract for these two tables).
 EVENTS = pa.schema(
     [
@@ -123,12 +126,12 @@ def read_lines(spark: SparkSession, sources: list[str], sizes: list[int | None])
     record per unreadable file, decoded on the executors. `sizes` (`_file_sizes`) tell the
     zero-byte files, which Spark's file scans skip, so the decoder would never see them."""
     if not sources:
-        return spark.createDataFrame([], LINES_DDL)
+        return spark.createDataFrame([], LINES_TYPE)
     numbers = {file_key(source): idx for idx, source in enumerate(sources)}
     files = _binary_files(spark, sources).select("path", "content")
-    lines = files.mapInArrow(decoder(numbers), LINES_DDL)
+    lines = files.mapInArrow(decoder(numbers), LINES_TYPE)
     empty = [(idx, WHOLE_FILE, b"0 bytes", "empty file", *[None] * len(SCANS)) for idx, size in enumerate(sizes) if size == 0]
-    return lines.unionByName(spark.createDataFrame(empty, LINES_DDL)) if empty else lines
+    return lines.unionByName(spark.createDataFrame(empty, LINES_TYPE)) if empty else lines
 
 
 @contextmanager
