@@ -124,5 +124,7 @@ def quarantine_records(
         F.count_if(F.col("line_number") == 0).alias("unreadable_files"),
         F.count_if(F.col("reason").startswith("duplicate event_id")).alias("cross_day_duplicates"),
     )
-    ordered = records.orderBy("file_idx", "line_number")
+    # One output file: one task sorts the records (a range-partitioning pass would sample them
+    # first, another pass over the cached lines).
+    ordered = records.repartition(1).sortWithinPartitions("file_idx", "line_number")
     return ordered.select(source.alias("source_file"), "line_number", "reason", "raw_line")

@@ -214,7 +214,7 @@ def process_clickstream(
             with _settings(spark, _observed_plan_kept(spark)):
                 # Every event_id is distinct: a dictionary of them is built, then abandoned.
                 events.write.option("parquet.enable.dictionary#event_id", "false").parquet(targets.events)
-                quarantine.coalesce(1).write.parquet(targets.quarantine)
+                quarantine.write.parquet(targets.quarantine)
         finally:
             ranked.unpersist()
             checked.unpersist()
