@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from data_platform.resources.spark import spark_config, spark_session
-from data_platform.resources.spark_classes import archive_options
+from data_platform.resources.spark_classes import ARCHIVE_NAME, archive_options
 
 DAY = date(2026, 1, 1)
 SCALE = 0.05  # a few hundred events a day: every stage of the step runs, in seconds
@@ -91,10 +91,20 @@ def build_archive(path: Path) -> Path:
             raise RuntimeError(f"the training run wrote no archive:\n{training.stderr[-3000:]}")
         if not archive_in_use(staged):
             raise RuntimeError(f"a new JVM does not map the archive written at {staged}")
-        os.replace(staged, path)
+        publish(staged, path)
     finally:
         staged.unlink(missing_ok=True)
     return path
+
+
+def publish(staged: Path, path: Path) -> None:
+    """Rename the checked archive onto `path`, then delete the archives of other Spark releases
+    beside it: after an upgrade no driver of this environment maps them any more, and each
+    holds some 180 MiB."""
+    os.replace(staged, path)
+    for other in path.parent.glob(ARCHIVE_NAME.format(release="*")):
+        if other != path:
+            other.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pyspark
 
+# An archive is named by the Spark release whose jars it holds.
+ARCHIVE_NAME = "spark-{release}-classes.jsa"
+
 
 def archive_path() -> Path:
-    """Where this installation keeps the archive: inside the Python environment, named by
-    the Spark release whose jars it holds."""
-    return Path(sys.prefix) / "share" / "data-platform" / f"spark-{pyspark.__version__}-classes.jsa"
+    """Where this installation keeps the archive of its Spark release: inside the Python environment."""
+    return Path(sys.prefix) / "share" / "data-platform" / ARCHIVE_NAME.format(release=pyspark.__version__)
 
 
 def archive_options(path: Path | None = None) -> list[str]:
