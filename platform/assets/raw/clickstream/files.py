@@ -6,26 +6,23 @@ executor reads its share of the files as bytes (`binaryFile`, any Hadoop filesys
 `s3a:`, …) and decodes them here: every line with its 1-based number, the readable part of
 a broken file line by line, and one record for the broken file itself (line number 0).
 
-The module is shipped to executors by value (it needs only the standard library,
-NumPy and pyarrow there), so a cluster does not need the platform installed.
+The module and `inflate.py` are shipped to executors by value (they need only the standard
+library, NumPy, pyarrow and zlib-ng there), so a cluster does not need the platform installed.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
-import zlib
 from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from data_platform.assets.raw.clickstream.inflate import CORRUPT, GZIP_MAGIC, members
+
 # The shipper's landing files: gzipped JSON lines, one event per line.
 LANDING_SUFFIX = ".jsonl.gz"
-CHUNK_BYTES = 1 << 20
 BATCH_LINES = 32_768
-GZIP_MAGIC = b"\x1f\x8b"
 # Quarantine records about a whole file, not one of its lines, carry this line number.
 WHOLE_FILE = 0
 
@@ -164,26 +161,23 @@ def decode_file(file_idx: int, content: bytes) -> Iterator[pa.RecordBatch]:
         return
     carry, decoded, failure = b"", 0, None
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
-            # read1 returns each decoded piece at once; read(n) would drop the piece that
-            # preceded the cut when it raises.
-            while chunk := stream.read1(CHUNK_BYTES):
-                decoded += len(chunk)
-                text = carry + chunk
-                if b"\r" in text:
-                    lines = text.splitlines(keepends=True)
-                    # The last piece may continue in the next chunk (a "\\r" may meet its "\\n").
-                    carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
-                    out.extend([_strip_eol(line) for line in lines])
-                else:  # the usual case: Arrow splits the chunk, no Python object per line
-                    pieces = pc.split_pattern(pa.array([text], pa.binary()), pattern=b"\n").values
-                    carry = pieces[-1].as_py()
-                    out.extend(pieces.slice(0, len(pieces) - 1))
-                if out.count >= BATCH_LINES:
-                    yield from out.flush()
+        for chunk in members(content):
+            decoded += len(chunk)
+            text = carry + chunk
+            if b"\r" in text:
+                lines = text.splitlines(keepends=True)
+                # The last piece may continue in the next chunk (a "\\r" may meet its "\\n").
+                carry = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+                out.extend([_strip_eol(line) for line in lines])
+            else:  # the usual case: Arrow splits the chunk, no Python object per line
+                pieces = pc.split_pattern(pa.array([text], pa.binary()), pattern=b"\n").values
+                carry = pieces[-1].as_py()
+                out.extend(pieces.slice(0, len(pieces) - 1))
+            if out.count >= BATCH_LINES:
+                yield from out.flush()
     except EOFError as error:
         failure = ("truncated gzip", f"{error}; {decoded} bytes decoded before the cut")
-    except (gzip.BadGzipFile, zlib.error, OSError) as error:
+    except CORRUPT as error:
         failure = ("corrupt gzip", f"{error}; {decoded} bytes decoded before the error")
     if carry:
         out.extend([_strip_eol(line) if line.endswith((b"\n", b"\r")) else line

@@ -9,7 +9,6 @@ driver only receives counts. Which copy of a repeated `event_id` wins: `copies.p
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ from pyspark import StorageLevel, cloudpickle
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from data_platform.assets.raw.clickstream import files, inflate
 from data_platform.assets.raw.clickstream.copies import (
     cross_day_losers,
     day_events,
@@ -36,8 +36,9 @@ from data_platform.assets.raw.clickstream.files import (
 )
 from data_platform.assets.raw.clickstream.validate import check_lines
 
-# Executors get the decoder by value: only NumPy and pyarrow are needed there, not this platform.
-cloudpickle.register_pickle_by_value(sys.modules[decoder.__module__])
+# Executors get the decoder by value: only NumPy, pyarrow and zlib-ng are needed there, not this platform.
+for module in (files, inflate):
+    cloudpickle.register_pickle_by_value(module)
 
 # The decoder's Arrow schema as Spark's, for the `mapInArrow` that runs it.
 LINES_TYPE = from_arrow_schema(LINES)
