@@ -58,6 +58,11 @@ SCHEMA = (
 _NOT_PLAIN_TEXT = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|[\[{].*)$"
 
 
+def _experiments_text() -> Column:
+    """The parsed `experiments` as JSON text (a VARIANT prints an object's keys sorted)."""
+    return F.to_json("j.experiments")
+
+
 def _plain_text(text: Column) -> Column:
     """Present, and not JSON text of a non-string value (the regex runs only on the few
     values whose first character allows it: a number, true or false has no `:`, which
@@ -77,7 +82,9 @@ def _fast_path() -> Column:
     not starting with a quote, counted by the decoder) has a JSON string in every other field,
     so the text checks on each field run only on the other lines."""
     texts = [F.col(f"j.{name}") for name in (*STRING_FIELDS, "ts")]
-    typed = F.col("j.user_id").isNotNull() & F.col("experiments").startswith("{")
+    # An object: read as an (empty) struct, which only an object can be; false, not unknown,
+    # where the field is absent, so such a line is checked field by field.
+    typed = F.col("j.user_id").isNotNull() & F.try_variant_get("j.experiments", "$", "struct<>").isNotNull()
     present = reduce(and_, (text.isNotNull() for text in texts))
     plain = reduce(and_, (_plain_text(text) for text in texts))
     return F.col("braced") & typed & F.when(F.col("bare_values") == 2, present).otherwise(plain)
@@ -146,9 +153,10 @@ def _reason() -> Column:
     variant_text = lambda name: (  # noqa: E731
         F.to_json(_variant_field(name)) if name == "experiments" else F.try_variant_get("v", f"$.{name}", "string")
     )
+    parsed_text = lambda name: _experiments_text() if name == "experiments" else F.col(name)  # noqa: E731
     for name in FIELDS:
         slow += _type_checks(name) + _value_checks(name, variant_text)
-        fast += _value_checks(name, F.col)
+        fast += _value_checks(name, parsed_text)
     # Folder D feeds partitions D-1 (late arrivals) and D; any other date would be read by
     # no partition at all, so it is quarantined rather than lost.
     in_day = F.col("in_day")
@@ -203,7 +211,6 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
         *(F.col(f"j.{name}").alias(name) for name in ("event_id", "user_id", "session_id", "event_type", "page", "channel")),
         # Cast once: the checks, the window and the output all use the timestamp.
         F.col("j.ts").try_cast("timestamp").alias("ts"),
-        F.to_json("j.experiments").alias("experiments"),
         F.col("j.user_agent").alias("user_agent"),
     )
     # Each stage is its own projection so Spark computes `fast` and `v` once per line.
@@ -222,5 +229,7 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     keep = F.col("in_day") | (F.col("reason").isNull() & dates)
     # The cache then holds only the keys of the lines that just rank copies.
     written = F.col("in_day") | (F.col("event_date") == F.lit(day))
-    checked = checked.withColumns({name: F.when(written, F.col(name)) for name in FIELDS[1:]})
+    # `experiments` is printed only here, for those lines (printing a VARIANT is its costliest field).
+    fields = {name: F.when(written, _experiments_text() if name == "experiments" else F.col(name)) for name in FIELDS[1:]}
+    checked = checked.withColumns(fields)
     return checked.where(keep).drop("value", "v", "j", "fast", *decoded, "parseable", "day")

@@ -24,6 +24,7 @@ from data_platform.assets.raw.clickstream.job import (
     _step_settings,
     process_clickstream,
 )
+from data_platform.assets.raw.clickstream.validate import FIELDS
 from data_platform.resources.spark import spark_resource
 
 DAY = date(2026, 1, 10)
@@ -333,6 +334,18 @@ def test_compact_lines_are_checked_field_by_field_as_well(spark, tmp_path) -> No
     rows = {row["event_id"]: row for row in result.events.to_pylist()}
     assert sorted(rows) == ["c1", "c6", "c7"]
     assert (rows["c6"]["experiments"], rows["c7"]["page"]) == ('{"a":1}', 'a":1')
+
+
+def test_a_missing_field_is_named_whichever_it_is(spark, tmp_path) -> None:
+    """Each of the nine fields left out, in the compact form and spaced: the reason names it.
+    (A line without `experiments` was once called invalid JSON: its fast-path check read the
+    absent field as unknown, not as false, so the line was never parsed field by field.)"""
+    missing = [without(name, event(f"m-{name}", "2026-01-10T01:00:00Z")) for name in FIELDS]
+    folder = tmp_path / "landing" / "date=2026-01-10"
+    raw = [form(payload) for payload in missing for form in (compact, line)]
+    result = run_day(spark, [write_gz(folder / "a.jsonl.gz", raw)], [], tmp_path / "out")
+    reasons = [r["reason"] for r in result.quarantine.to_pylist()]
+    assert reasons == [f"missing field {name}" for name in FIELDS for _ in (compact, line)]
 
 
 def test_no_files_gives_empty_tables_of_the_right_schema(spark, tmp_path) -> None:
