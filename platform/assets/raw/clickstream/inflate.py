@@ -1,12 +1,13 @@
 """The decoded bytes of a gzip file's members, as `gzip.GzipFile` gives them, inflated by zlib-ng.
 
-zlib-ng inflates and checksums about three times as fast as the standard library's zlib. Its
-own gzip reader, like the standard one, raises at a cut or a corrupt block, but it drops the
-bytes it had decoded from that last read, where `GzipFile.read1` returns them first: the
-readable part of a broken file would lose up to a megabyte of lines. So the gzip framing
-(RFC 1952: header, CRC-32 and size trailer, members one after another, zero padding) is read
-here, the way the standard library reads it, around zlib-ng's raw inflate; the errors are the
-standard library's: `EOFError` at a cut, one of `CORRUPT` where corrupt.
+zlib-ng inflates 1.5-2x as fast as the standard library's zlib (0.9-1.0 s against 1.4-1.6 s
+for a 2M-line day). Its own gzip reader, like the standard one, raises at a cut or a corrupt
+block, but it drops the bytes it had decoded from that last read, where `GzipFile.read1`
+returns them first: the readable part of a broken file would lose up to a megabyte of lines.
+So the gzip framing (RFC 1952: header, CRC-32 and size trailer, members one after another,
+zero padding) is read here, the way the standard library reads it, around zlib-ng's raw
+inflate; the errors are the standard library's: `EOFError` at a cut, one of `CORRUPT` where
+corrupt.
 """
 
 from __future__ import annotations
