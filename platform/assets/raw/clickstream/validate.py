@@ -58,9 +58,10 @@ SCHEMA = (
 _NOT_PLAIN_TEXT = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|[\[{].*)$"
 
 
-def _experiments_text() -> Column:
-    """The parsed `experiments` as JSON text (a VARIANT prints an object's keys sorted)."""
-    return F.to_json("j.experiments")
+def _parsed_text(name: str) -> Column:
+    """A field's value from the schema parse; `experiments` as JSON text (a VARIANT prints an
+    object's keys sorted), printed where this is used, not once per line."""
+    return F.to_json("j.experiments") if name == "experiments" else F.col(name)
 
 
 def _plain_text(text: Column) -> Column:
@@ -153,10 +154,9 @@ def _reason() -> Column:
     variant_text = lambda name: (  # noqa: E731
         F.to_json(_variant_field(name)) if name == "experiments" else F.try_variant_get("v", f"$.{name}", "string")
     )
-    parsed_text = lambda name: _experiments_text() if name == "experiments" else F.col(name)  # noqa: E731
     for name in FIELDS:
         slow += _type_checks(name) + _value_checks(name, variant_text)
-        fast += _value_checks(name, parsed_text)
+        fast += _value_checks(name, _parsed_text)
     # Folder D feeds partitions D-1 (late arrivals) and D; any other date would be read by
     # no partition at all, so it is quarantined rather than lost.
     in_day = F.col("in_day")
@@ -230,6 +230,5 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
     # The cache then holds only the keys of the lines that just rank copies.
     written = F.col("in_day") | (F.col("event_date") == F.lit(day))
     # `experiments` is printed only here, for those lines (printing a VARIANT is its costliest field).
-    fields = {name: F.when(written, _experiments_text() if name == "experiments" else F.col(name)) for name in FIELDS[1:]}
-    checked = checked.withColumns(fields)
+    checked = checked.withColumns({name: F.when(written, _parsed_text(name)) for name in FIELDS[1:]})
     return checked.where(keep).drop("value", "v", "j", "fast", *decoded, "parseable", "day")

@@ -8,6 +8,7 @@ import io
 import random
 import struct
 import zlib
+from collections.abc import Iterator
 
 import pytest
 
@@ -20,30 +21,31 @@ SMALL = gzip.compress(b"one\ntwo\n", mtime=0)
 FIELDS = SMALL[:3] + bytes([2 | 4 | 8 | 16]) + SMALL[4:10] + struct.pack("<H", 3) + b"xyz" + b"name\0note\0" + b"\0\0" + SMALL[10:]
 
 
-def standard(content: bytes) -> tuple[str, bytes]:
-    """What `GzipFile.read1` returns before it stops, and how it stops."""
+def outcome(pieces: Iterator[bytes], corrupt: tuple[type[Exception], ...]) -> tuple[str, bytes]:
+    """The bytes a reader hands on before it stops, and how it stops."""
     decoded = []
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
-            while piece := stream.read1(1 << 20):
-                decoded.append(piece)
-        return "end", b"".join(decoded)
-    except EOFError:
-        return "cut", b"".join(decoded)
-    except (OSError, zlib.error):  # BadGzipFile is an OSError
-        return "corrupt", b"".join(decoded)
-
-
-def ours(content: bytes) -> tuple[str, bytes]:
-    decoded = []
-    try:
-        for piece in members(content):
+        for piece in pieces:  # kept one by one: the pieces before an error count
             decoded.append(piece)
         return "end", b"".join(decoded)
     except EOFError:
         return "cut", b"".join(decoded)
-    except CORRUPT:
+    except corrupt:
         return "corrupt", b"".join(decoded)
+
+
+def read1_pieces(content: bytes) -> Iterator[bytes]:
+    with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
+        while piece := stream.read1(1 << 20):
+            yield piece
+
+
+def standard(content: bytes) -> tuple[str, bytes]:
+    return outcome(read1_pieces(content), (OSError, zlib.error))  # BadGzipFile is an OSError
+
+
+def ours(content: bytes) -> tuple[str, bytes]:
+    return outcome(members(content), CORRUPT)
 
 
 def flipped(content: bytes, at: int, bit: int) -> bytes:
