@@ -2,6 +2,9 @@
 
 - `events_vs_minimal_spark`: ours ÷ a minimal Spark job (explicit schema, `DROPMALFORMED`,
   filter the day, `dropDuplicates`, write Parquet), same session, runs interleaved;
+- `events_vs_minimal_one_file`: ours ÷ the same minimal job writing what a lake partition
+  holds, one file sorted by (ts, event_id), where the minimal job writes a file per task
+  (reported, no target);
 - `events_vs_duckdb`: ours ÷ the same work in DuckDB (reported, no target);
 - events/s of ours on `local[*]` and on a two-worker standalone cluster, side by side.
 """
@@ -26,10 +29,12 @@ SCHEMA = ("event_id string, ts timestamp, user_id bigint, session_id string, eve
 def run(lake: Path, day: date) -> list[Row]:
     report = run_child("benchmarks.events_engines", {}, {"lake": str(lake), "day": day.isoformat()})
     ours, minimal = Timing(tuple(report["ours"])), Timing(tuple(report["minimal"]))
+    one_file = Timing(tuple(report["minimal_one_file"]))
     duckdb, cluster = Timing(tuple(report["duckdb"])), Timing(tuple(report["cluster"]))
     events = report["events"]
     return [
         Row("events_vs_minimal_spark", f"{events:,} events, local[*]", ours, minimal, "minimal Spark job"),
+        Row("events_vs_minimal_one_file", "clickstream step, local[*]", ours, one_file, "minimal job, one sorted file"),
         Row("events_vs_duckdb", "clickstream step, local[*]", ours, duckdb, "DuckDB, one process"),
         Row("events_per_second_local", "clickstream step, local[*]", ours, value=events / ours.median,
             unit=" ev/s"),
@@ -61,13 +66,18 @@ def _ours(spark, day: date, files: list[list[str]], out: Path) -> tuple[float, i
     return time.perf_counter() - started, result.counts["events_written"]
 
 
-def _minimal(spark, day: date, files: list[list[str]], out: Path) -> float:
+def _minimal(spark, day: date, files: list[list[str]], out: Path, one_file: bool = False) -> float:
+    """The minimal job; `one_file`: its events as one file sorted like a lake partition's
+    (one object per partition is what lets a rerun replace the partition atomically)."""
     from pyspark.sql import functions as F
 
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     frame = spark.read.schema(SCHEMA).option("mode", "DROPMALFORMED").json(files[0] + files[1])
-    frame.where(F.to_date("ts") == F.lit(day)).dropDuplicates(["event_id"]).write.parquet(f"file://{out}")
+    events = frame.where(F.to_date("ts") == F.lit(day)).dropDuplicates(["event_id"])
+    if one_file:
+        events = events.repartition(1).sortWithinPartitions("ts", "event_id")
+    events.write.parquet(f"file://{out}")
     return time.perf_counter() - started
 
 
@@ -91,13 +101,14 @@ def child(lake: str, day: str) -> dict:
     from data_platform.local.spark_cluster import standalone_cluster
 
     the_day, files = date.fromisoformat(day), _files(Path(lake), date.fromisoformat(day))
-    report: dict = {"ours": [], "minimal": [], "duckdb": [], "cluster": []}
+    report: dict = {"ours": [], "minimal": [], "minimal_one_file": [], "duckdb": [], "cluster": []}
     with tempfile.TemporaryDirectory(prefix="bench-events-") as scratch:
         out = Path(scratch)
         spark = _session("local[*]")
         _ours(spark, the_day, files, out / "warm")  # the first job pays for JIT and class loading
         for _ in range(repeats()):
             report["minimal"].append(_minimal(spark, the_day, files, out / "minimal"))
+            report["minimal_one_file"].append(_minimal(spark, the_day, files, out / "minimal-one-file", one_file=True))
             seconds, report["events"] = _ours(spark, the_day, files, out / "ours")
             report["ours"].append(seconds)
             report["duckdb"].append(_duckdb(the_day, files, out / "duckdb"))

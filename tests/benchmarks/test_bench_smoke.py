@@ -17,7 +17,7 @@ KEYS = {
     "lake_vs_pyarrow", "events_per_second", "events_peak_rss_mib", "backfill_partitions_per_minute",
     "backfill_dagster_overhead_s_per_partition", "backfill_events_per_second",
     *(f"backfill_s_per_partition_{phase}" for phase in ("spark", "raw", "summary", "production", "other")),
-    "events_vs_minimal_spark", "events_vs_duckdb", "events_per_second_local", "events_per_second_cluster",
+    "events_vs_minimal_spark", "events_vs_minimal_one_file", "events_vs_duckdb", "events_per_second_local", "events_per_second_cluster",
     "extract_vs_copy", "extract_vs_read_sql",
 }  # fmt: skip
 TINY = ["--rows", "3000", "--to-sql-rows", "500", "--users", "3000", "--loop-users", "500",
