@@ -50,9 +50,12 @@ NUL_ESCAPE = rf"{_ESCAPE}0000"
 # One parse of each line into the typed fields. Non-string JSON values in a string field come
 # back as their JSON text, and an integer in quotes leaves `user_id` null: a row whose fields
 # could be such text is checked again from its VARIANT parse (below), which keeps types.
+# `UNCONVERTED` holds the line where a value could not be converted. The parse keeps the other
+# values then: a `user_id` given twice, an integer and then text, keeps the integer.
+UNCONVERTED = "_unconverted"
 SCHEMA = (
     "event_id string, ts string, user_id bigint, session_id string, event_type string,"
-    " page string, channel string, experiments variant, user_agent string"
+    f" page string, channel string, experiments variant, user_agent string, {UNCONVERTED} string"
 )
 # JSON text of a number, boolean, object or array: what a non-string value in a string field reads as.
 _NOT_PLAIN_TEXT = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|[\[{].*)$"
@@ -77,7 +80,8 @@ def _plain_text(text: Column) -> Column:
 
 def _fast_path() -> Column:
     """True where the schema parse alone settles the line: one whole JSON object (`braced`:
-    braces balanced, nothing after it) whose nine fields all have their JSON type.
+    braces balanced, nothing after it) whose nine fields all have their JSON type, every value
+    converted.
 
     With user_id a number and experiments an object, a line with just two bare values (values
     not starting with a quote, counted by the decoder) has a JSON string in every other field,
@@ -85,7 +89,11 @@ def _fast_path() -> Column:
     texts = [F.col(f"j.{name}") for name in (*STRING_FIELDS, "ts")]
     # An object: read as an (empty) struct, which only an object can be; false, not unknown,
     # where the field is absent, so such a line is checked field by field.
-    typed = F.col("j.user_id").isNotNull() & F.try_variant_get("j.experiments", "$", "struct<>").isNotNull()
+    typed = (
+        F.col("j.user_id").isNotNull()
+        & F.try_variant_get("j.experiments", "$", "struct<>").isNotNull()
+        & F.col(f"j.{UNCONVERTED}").isNull()
+    )
     present = reduce(and_, (text.isNotNull() for text in texts))
     plain = reduce(and_, (_plain_text(text) for text in texts))
     return F.col("braced") & typed & F.when(F.col("bare_values") == 2, present).otherwise(plain)
@@ -204,7 +212,7 @@ def check_lines(lines: DataFrame, day: date, day_count: int) -> DataFrame:
         "*",
         parseable.alias("parseable"),
         (F.col("file_idx") < day_count).alias("in_day"),
-        F.when(parseable, F.from_json("value", SCHEMA)).alias("j"),
+        F.when(parseable, F.from_json("value", SCHEMA, {"columnNameOfCorruptRecord": UNCONVERTED})).alias("j"),
     )
     typed = parsed.select(
         "*",

@@ -336,6 +336,32 @@ def test_compact_lines_are_checked_field_by_field_as_well(spark, tmp_path) -> No
     assert (rows["c6"]["experiments"], rows["c7"]["page"]) == ('{"a":1}', 'a":1')
 
 
+def test_a_repeated_key_keeps_its_last_value_on_either_path(spark, tmp_path) -> None:
+    """A key given twice counts with its last value, as PostgreSQL's jsonb and most JSON
+    readers take it, whether the schema parse settles the line or its VARIANT parse does
+    (a last value that reads like a number sends a line there)."""
+    ts = "2026-01-10T01:00:00Z"
+
+    def twice(event_id: str, first: bytes, last: bytes, **fields: object) -> bytes:
+        plain = line(event(event_id, ts, **fields))
+        return plain.replace(last, first + b", " + last, 1)
+
+    lines = [
+        (twice("r1", b'"page": "/old"', b'"page": "/home"'), None),
+        (twice("r2", b'"page": "/old"', b'"page": "5"', page="5"), None),
+        (twice("r3", b'"user_id": "7"', b'"user_id": 7'), None),
+        (twice("r4", b'"user_id": 7', b'"user_id": "7"', user_id="7"), "user_id not an integer"),
+        (line(event("r5", ts)).replace(b'"exp_b": "treatment"', b'"exp_b": "control", "exp_b": "treatment"'), None),
+    ]
+    folder = tmp_path / "landing" / "date=2026-01-10"
+    result = run_day(spark, [write_gz(folder / "a.jsonl.gz", [raw for raw, _ in lines])], [], tmp_path / "out")
+    reasons = {r["line_number"]: r["reason"] for r in result.quarantine.to_pylist()}
+    assert [reasons.get(number) for number in range(1, len(lines) + 1)] == [reason for _, reason in lines]
+    rows = {row["event_id"]: row for row in result.events.to_pylist()}
+    assert (rows["r1"]["page"], rows["r2"]["page"], rows["r3"]["user_id"]) == ("/home", "5", 7)
+    assert json.loads(rows["r5"]["experiments"]) == {"exp_a": "control", "exp_b": "treatment"}
+
+
 def test_a_missing_field_is_named_whichever_it_is(spark, tmp_path) -> None:
     """Each of the nine fields left out, in the compact form and spaced: the reason names it.
     (A line without `experiments` was once called invalid JSON: its fast-path check read the
@@ -362,6 +388,7 @@ def test_a_run_leaves_the_session_as_it_found_it(spark, landing, tmp_path) -> No
         "spark.sql.files.minPartitionNum",
         "spark.sql.inMemoryColumnarStorage.compressed",
         "spark.sql.adaptive.optimizer.excludedRules",
+        "spark.sql.variant.allowDuplicateKeys",
     )
 
     def state() -> tuple[int, list[str | None]]:
