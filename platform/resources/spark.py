@@ -21,8 +21,16 @@ SESSION_TIME_ZONE = "UTC"
 
 def spark_config(master: str, class_archive: list[str] | None = None) -> dict[str, str]:
     """The Spark settings for `master` (`local[*]`, `local[2]` or a cluster URL).
-    `class_archive`: the driver JVM's class-data archive options, if not the installation's
+    `class_archive`: the JVMs' class-data archive options, if not the installation's
     (`archive_options()`)."""
+    # Spark generates one Java method per query stage; the clickstream checks make methods
+    # past HotSpot's 8,000-byte limit, which it would otherwise never compile (they run
+    # interpreted, several times slower). The driver and the executors map the installation's
+    # class-data archive, when there is one (spark_classes.py): a new step process's session
+    # starts ~3 s sooner, a cluster's first job ~4 s sooner. An executor on a machine without
+    # the file (another install path) starts as before.
+    archive = archive_options() if class_archive is None else class_archive
+    java_options = " ".join(["-XX:-DontCompileHugeMethods", *archive])
     config = {
         "spark.master": master,
         "spark.app.name": "data-platform",
@@ -45,15 +53,8 @@ def spark_config(master: str, class_archive: list[str] | None = None) -> dict[st
         # Parquet timestamps as UTC microseconds (the legacy INT96 default is deprecated and
         # read back by Arrow/DuckDB/Redshift with extra conversions).
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        # Spark generates one Java method per query stage; the clickstream checks make methods
-        # past HotSpot's 8,000-byte limit, which it would otherwise never compile (they run
-        # interpreted, several times slower).
-        # The driver maps the installation's class-data archive, when there is one
-        # (spark_classes.py): a new step process's session starts ~3 s sooner.
-        "spark.driver.extraJavaOptions": " ".join(
-            ["-XX:-DontCompileHugeMethods", *(archive_options() if class_archive is None else class_archive)]
-        ),
-        "spark.executor.extraJavaOptions": "-XX:-DontCompileHugeMethods",
+        "spark.driver.extraJavaOptions": java_options,
+        "spark.executor.extraJavaOptions": java_options,
         "spark.ui.enabled": "false",
         # Progress bars would interleave with run logs.
         "spark.ui.showConsoleProgress": "false",

@@ -1,4 +1,5 @@
-"""The class-data archive the Spark driver's JVM starts from.
+"""The class-data archive the Spark JVMs start from: the driver's, and on this installation
+a standalone cluster's master, workers and executors.
 
 A new step process starts a new JVM, which loads and verifies some ten thousand Spark, Hadoop
 and Parquet classes from jars before the first task runs. HotSpot's class-data sharing
@@ -28,7 +29,7 @@ def archive_path() -> Path:
 
 
 def archive_options(path: Path | None = None) -> list[str]:
-    """The driver JVM's options to map the archive at `path` (default `archive_path()`);
+    """A JVM's options to map the archive at `path` (default `archive_path()`);
     none when there is no archive. The JVM's messages about an unusable archive are off:
     such a JVM simply loads its classes from the jars."""
     path = path or archive_path()

@@ -19,6 +19,7 @@ from dagster import build_init_resource_context
 from data_platform.assets.raw.clickstream.job import DayTargets, process_clickstream
 from data_platform.local.spark_cluster import standalone_cluster
 from data_platform.resources.spark import spark_resource
+from data_platform.resources.spark_classes import archive_path
 
 pytestmark = pytest.mark.slow
 DAY = date(2026, 1, 10)
@@ -91,3 +92,33 @@ def test_the_cluster_run_equals_the_local_run(cluster: tuple[str, Path], landing
     # Both workers ran an executor for the job: each has the application in its work directory.
     for worker in ("worker-0", "worker-1"):
         assert list((root / worker).glob("app-*/*/stderr")), worker
+
+
+def cluster_jvms(root: Path) -> dict[str, Path]:
+    """The workers' and executors' processes (by role): those started in or for `root`."""
+    found = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            inside = str(root) in command or str((proc / "cwd").resolve()).startswith(str(root))
+        except OSError:  # a process that ended meanwhile
+            continue
+        if inside and "java" in command:
+            role = "executor" if "CoarseGrainedExecutorBackend" in command else "worker"
+            found[f"{role} {proc.name}"] = proc
+    return found
+
+
+def test_the_workers_and_executors_map_the_installations_class_archive(cluster: tuple[str, Path]) -> None:
+    """Their classes come parsed from the archive `make install` wrote, as the driver's do."""
+    master, root = cluster
+    resource = spark_resource(master, CLUSTER_SETTINGS)
+    resource.setup_for_execution(build_init_resource_context())
+    try:
+        assert resource.spark_session.range(100).repartition(4).count() == 100
+        jvms = cluster_jvms(root)
+        assert sorted(name.split()[0] for name in jvms) == ["executor", "executor", "worker", "worker"]
+        for name, proc in jvms.items():
+            assert str(archive_path()) in (proc / "maps").read_text(), f"{name} loads its classes from the jars"
+    finally:
+        resource.spark_session.stop()
