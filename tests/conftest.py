@@ -21,7 +21,7 @@ from data_platform.resources.settings import PlatformSettings
 # --no-loadscope-reorder`): the long ones start at once and the short ones fill in around
 # them, instead of the longest starting last and running alone.
 LONGEST_FIRST = {
-    "tests/sensors/test_days_passing.py": 488,
+    "tests/sensors/test_days_passing.py": 420,
     "tests/e2e/test_ui_journeys.py": 388,
     "tests/benchmarks/test_bench_smoke.py": 253,
     "tests/resources/test_spark_cluster.py": 102,
