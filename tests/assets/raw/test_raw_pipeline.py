@@ -71,7 +71,8 @@ def test_quarantine_holds_the_malformed_lines(pipeline: SimulatedPlatform) -> No
 
 def test_reruns_and_an_old_backfill_change_nothing(pipeline: SimulatedPlatform) -> None:
     before = snapshot(pipeline)
-    for _ in range(3):
+    # Twice: a write that alternates between two tables or versions would show on the second.
+    for _ in range(2):
         pipeline.materialize(date(2026, 1, 2), date(2026, 1, 2))
     pipeline.materialize(START, START)  # a backfill of day 1 after day 4
     assert snapshot(pipeline) == before
