@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance
-from e2e_servers import ARTIFACTS, FAST_POLLING_DAEMON, REPO, Platform, Servers, answers, wait_for
+from e2e_servers import ARTIFACTS, REPO, Platform, Servers, answers, wait_for
 
 from data_platform.local.processes import free_port, stop_group
 from data_platform.simulator.run import SimulationConfig, simulate
@@ -62,7 +62,8 @@ def servers(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
     commands = {
         "webserver": [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
                       "-w", str(REPO / "workspace.yaml")],
-        "daemon": [sys.executable, "-c", FAST_POLLING_DAEMON, "run", "-w", str(REPO / "workspace.yaml")],
+        "daemon": [sys.executable, str(Path(__file__).with_name("polling_daemon.py")), "run",
+                   "-w", str(REPO / "workspace.yaml")],
     }
     # Create the instance's storage first: two servers creating it at once race on its schema.
     with pytest.MonkeyPatch.context() as patch:

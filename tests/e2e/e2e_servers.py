@@ -16,14 +16,6 @@ from dagster_graphql import DagsterGraphQLClient
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
 LOCATION, REPOSITORY = "data_platform", "__repository__"
-# `dagster-daemon`, with its backfill loop polling every 5 s instead of 30 s: Dagster reads
-# the interval from a module constant, not from the instance settings. A backfill is then
-# picked up and marked done within seconds of its runs, as a test waits for it; the daemon
-# is otherwise the installed one, unchanged.
-FAST_POLLING_DAEMON = (
-    "import sys; import dagster._daemon.controller as controller; controller.DEFAULT_DAEMON_INTERVAL_SECONDS = 5; "
-    "from dagster._daemon.cli import main; sys.argv[0] = 'dagster-daemon'; sys.exit(main())"
-)
 
 
 @dataclass
