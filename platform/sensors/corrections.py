@@ -23,7 +23,6 @@ from dagster import (
     AssetRecordsFilter,
     DagsterEventType,
     DefaultSensorStatus,
-    PartitionKeyRange,
     RunRequest,
     SensorDefinition,
     SensorEvaluationContext,
@@ -100,17 +99,22 @@ def contiguous(keys: list[str], partitions_def) -> list[list[str]]:
 
 
 def requests_for(graph, wanted: dict[AssetKey, set[str]]) -> list[RunRequest]:
-    """One run per asset and range of neighbouring days (single-run backfills do ranges)."""
-    requests = []
+    """One run per range of neighbouring days, for every asset wanted over exactly that range
+    (single-run backfills do ranges). No asset of a tick feeds another (`_left_to_automation`),
+    so they build side by side: the summary models among them in one dbt invocation."""
+    by_range: dict[tuple, list[AssetKey]] = defaultdict(list)
     for key, partitions in sorted(wanted.items(), key=lambda item: item[0].to_user_string()):
-        for days in contiguous(list(partitions), graph.get(key).partitions_def):
-            tags = {"platform/trigger": SENSOR_NAME}
-            if len(days) == 1:
-                requests.append(RunRequest(asset_selection=[key], partition_key=days[0], tags=tags))
-            else:
-                span = PartitionKeyRange(days[0], days[-1])
-                tags.update({RANGE_START: span.start, RANGE_END: span.end})
-                requests.append(RunRequest(asset_selection=[key], tags=tags))
+        partitions_def = graph.get(key).partitions_def
+        for days in contiguous(list(partitions), partitions_def):
+            by_range[(partitions_def, days[0], days[-1])].append(key)
+    requests = []
+    for (_, first, last), keys in sorted(by_range.items(), key=lambda item: item[0][1:]):
+        tags = {"platform/trigger": SENSOR_NAME}
+        if first == last:
+            requests.append(RunRequest(asset_selection=keys, partition_key=first, tags=tags))
+        else:
+            tags.update({RANGE_START: first, RANGE_END: last})
+            requests.append(RunRequest(asset_selection=keys, tags=tags))
     return requests
 
 

@@ -66,19 +66,21 @@ class Ticks:
     def __init__(self, instance: DagsterInstance) -> None:
         self.instance, self.defs = instance, platform_defs()
         self.cursor, self.automation_cursor = None, None
+        self.runs: list[set[AssetKey]] = []  # the assets of each run the last corrections tick asked for
 
     def corrections(self) -> dict[AssetKey, set[str]]:
         with build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs) as context:
             data = self.defs.get_sensor_def("corrections_sensor").evaluate_tick(context)
         self.cursor = data.cursor
+        self.runs = [set(request.asset_selection) for request in data.run_requests or []]
         requested: dict[AssetKey, set[str]] = {}
         for request in data.run_requests or []:
-            (key,) = request.asset_selection
-            if request.partition_key:
-                requested.setdefault(key, set()).add(request.partition_key)
-            else:
-                span = (request.tags[RANGE_START], request.tags[RANGE_END])
-                requested.setdefault(key, set()).add(span)
+            for key in request.asset_selection:
+                if request.partition_key:
+                    requested.setdefault(key, set()).add(request.partition_key)
+                else:
+                    span = (request.tags[RANGE_START], request.tags[RANGE_END])
+                    requested.setdefault(key, set()).add(span)
         return requested
 
     def automation(self) -> dict[AssetKey, set[str | None]]:
@@ -141,6 +143,7 @@ def test_late_events_rebuild_their_day(ticks: Ticks) -> None:
     ticks.land_all(DAY, NEXT_DAY)
     ticks.land(EVENTS, DAY)  # late events of D arrived with folder D+1
     assert ticks.corrections() == {CHANNEL_SUMMARY: {DAY}, EXPOSURES: {DAY}, FEATURES: {DAY}}
+    assert ticks.runs == [{CHANNEL_SUMMARY, EXPOSURES, FEATURES}]  # one run: none feeds another
 
 
 def test_a_refund_and_late_events_of_one_day_rebuild_it_once(ticks: Ticks) -> None:
@@ -149,11 +152,20 @@ def test_a_refund_and_late_events_of_one_day_rebuild_it_once(ticks: Ticks) -> No
     ticks.land(ORDERS, NEXT_DAY, [DAY])
     # channel_summary and user_features of D wait for orders_usd of D: automation runs them after it.
     assert ticks.corrections() == {ORDERS_USD: {DAY}, EXPOSURES: {DAY}}
+    assert ticks.runs == [{ORDERS_USD, EXPOSURES}]  # one dbt invocation builds both
     ticks.land(ORDERS_USD, DAY)
     ticks.land(EXPOSURES, DAY)
     requested = ticks.automation()
     assert requested[CHANNEL_SUMMARY] == {DAY}  # (D-1 too, were its own upstream days there)
     assert requested[FEATURES] == {DAY}
+
+
+def test_changes_of_different_days_run_apart(ticks: Ticks) -> None:
+    ticks.land_all(BEFORE_OLD, OLD_DAY, DAY, NEXT_DAY)
+    ticks.land(EVENTS, DAY)
+    ticks.land(ORDERS, NEXT_DAY, [OLD_DAY])
+    assert ticks.corrections() == {ORDERS_USD: {OLD_DAY}, CHANNEL_SUMMARY: {DAY}, EXPOSURES: {DAY}, FEATURES: {DAY}}
+    assert ticks.runs == [{ORDERS_USD}, {CHANNEL_SUMMARY, EXPOSURES, FEATURES}]  # a run has one range of days
 
 
 def test_summary_changes_flow_on_through_automation(ticks: Ticks) -> None:
