@@ -45,7 +45,8 @@ lint: install
 # Two pytest-xdist processes, each with its own local stack; a test file stays whole in one
 # process (`loadfile`: its module fixtures and test order hold), and files start longest
 # first (tests/conftest.py's LONGEST_FIRST, kept in that order by --no-loadscope-reorder).
-# On 2 cores: 18–20 min; the longest file (five simulated days through schedules and sensors) ~9 min.
+# On 2 cores: 18–23 min (machines differ); the longest file (five simulated days through
+# schedules and sensors) ~9 min.
 TEST_PROCESSES ?= 2
 test: install lint
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder

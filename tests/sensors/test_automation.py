@@ -68,19 +68,16 @@ class Ticks:
         self.cursor, self.automation_cursor = None, None
         self.runs: list[set[AssetKey]] = []  # the assets of each run the last corrections tick asked for
 
-    def corrections(self) -> dict[AssetKey, set[str]]:
+    def corrections(self) -> dict[AssetKey, set[str | tuple[str, str]]]:
         with build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs) as context:
             data = self.defs.get_sensor_def("corrections_sensor").evaluate_tick(context)
         self.cursor = data.cursor
-        self.runs = [set(request.asset_selection) for request in data.run_requests or []]
-        requested: dict[AssetKey, set[str]] = {}
+        self.runs, requested = [], {}
         for request in data.run_requests or []:
+            self.runs.append(set(request.asset_selection))
+            days = request.partition_key or (request.tags[RANGE_START], request.tags[RANGE_END])
             for key in request.asset_selection:
-                if request.partition_key:
-                    requested.setdefault(key, set()).add(request.partition_key)
-                else:
-                    span = (request.tags[RANGE_START], request.tags[RANGE_END])
-                    requested.setdefault(key, set()).add(span)
+                requested.setdefault(key, set()).add(days)
         return requested
 
     def automation(self) -> dict[AssetKey, set[str | None]]:
