@@ -5,6 +5,7 @@ from dagster import DailyPartitionsDefinition, Definitions
 from data_platform.resources.settings import PlatformSettings
 from data_platform.sensors.automation import build_automation_sensor
 from data_platform.sensors.corrections import build_corrections_sensor
+from data_platform.sensors.drift import build_drift_sensor
 from data_platform.sensors.incidents import build_incident_sensor
 from data_platform.sensors.landing import build_landing_sensor
 from data_platform.sensors.schedules import build_schedules
@@ -21,5 +22,6 @@ def automation_definitions(settings: PlatformSettings, partitions: DailyPartitio
             build_incident_sensor(settings.ui_url, interval),
             build_automation_sensor(interval),
             build_corrections_sensor(interval),
+            build_drift_sensor(),
         ],
     )

@@ -1,4 +1,4 @@
-"""Corrections reach the day they belong to.
+"""Corrections reach the day they belong to, whatever fails on the way.
 
 A raw load says which *data days* its changes belong to: the `data_days` metadata of its
 materialization (a refund made on the 9th of an order created on the 2nd says `2026-01-02`),
@@ -8,6 +8,14 @@ read those days, through each dependency's own partition mapping (so `channel_su
 look-ahead rebuilds the day before too), whatever their age. A partition whose upstream
 partitions are not all there yet waits in the cursor until they are.
 
+Crashes lose nothing:
+- a merge announces its days in an observation before it writes; once that run has ended
+  without a materialization (killed after COMMIT, say), the announcement stands in for it,
+  dated by the run's last event, so no follower built before the end counts as rebuilt;
+- a requested partition stays in the cursor until a materialization newer than its change
+  exists: when the sensor's runs are all over and it is still missing (the run failed for
+  good, or was never launched), it is requested again, with a growing pause, a few times.
+
 Unpartitioned followers (and summary → production edges) are left to the automation
 condition, which ignores raw updates for partitioned assets: one path per edge, no double runs.
 """
@@ -15,36 +23,48 @@ condition, which ignores raw updates for partitioned assets: one path per edge, 
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from dagster import (
     AssetKey,
     AssetRecordsFilter,
     DagsterEventType,
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     sensor,
 )
 
-from data_platform.assets.raw.source_changes import DATA_DAYS
+from data_platform.assets.raw.source_changes import ANNOUNCED, DATA_DAYS
 from data_platform.sensors.automation import FOLLOWER_GROUPS, FOLLOWERS
 
 SENSOR_NAME = "corrections_sensor"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 SOURCE_GROUP = "raw"
 PAGE = 1_000
+TRIGGER = "platform/trigger"
+MAX_ATTEMPTS = 5  # a partition requested this often and still stale is left to the drift check
+RETRY_PAUSE_SECONDS = 60  # times the attempts made: a server that is down gets time to return
+OVER = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+GOING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+         DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]  # fmt: skip
 
 
 def changed_days(record) -> list[str]:
     """The data days a raw materialization changed: its `data_days`, else its partition."""
-    metadata = record.asset_materialization.metadata
-    if DATA_DAYS in metadata:
-        return list(metadata[DATA_DAYS].value)
-    return [record.partition_key] if record.partition_key else []
+    days = changed_days_of(record.asset_materialization)
+    return days if days is not None else [record.partition_key] if record.partition_key else []
+
+
+def changed_days_of(event) -> list[str] | None:
+    """The `data_days` of a materialization or an announcing observation, if it says."""
+    return list(event.metadata[DATA_DAYS].value) if DATA_DAYS in event.metadata else None
 
 
 def follower_partitions(graph, source: AssetKey, days: set[str]) -> dict[AssetKey, set[str]]:
@@ -98,7 +118,7 @@ def contiguous(keys: list[str], partitions_def) -> list[list[str]]:
     return groups
 
 
-def requests_for(graph, wanted: dict[AssetKey, set[str]]) -> list[RunRequest]:
+def requests_for(graph, wanted: dict[AssetKey, set[str]], trigger: str = SENSOR_NAME) -> list[RunRequest]:
     """One run per range of neighbouring days, for every asset wanted over exactly that range
     (single-run backfills do ranges). No asset of a tick feeds another (`_left_to_automation`),
     so they build side by side: the summary models among them in one dbt invocation."""
@@ -109,7 +129,7 @@ def requests_for(graph, wanted: dict[AssetKey, set[str]]) -> list[RunRequest]:
             by_range[(partitions_def, days[0], days[-1])].append(key)
     requests = []
     for (_, first, last), keys in sorted(by_range.items(), key=lambda item: item[0][1:]):
-        tags = {"platform/trigger": SENSOR_NAME}
+        tags = {TRIGGER: trigger}
         if first == last:
             requests.append(RunRequest(asset_selection=keys, partition_key=first, tags=tags))
         else:
@@ -133,43 +153,108 @@ def _left_to_automation(graph, ready: dict[AssetKey, set[str]]) -> dict[AssetKey
     return kept
 
 
-def _records_after(instance, key: AssetKey, after: int | None) -> list:
-    """Materializations of `key` after storage id `after`, oldest first, page by page."""
+def _records_after(fetch: Callable, key: AssetKey, after: int | None) -> list:
+    """Events of `key` after storage id `after` (`fetch`: materializations or observations), oldest first."""
     records, cursor = [], None
     while True:
-        page = instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=key, after_storage_id=after), limit=PAGE, cursor=cursor, ascending=True
-        )
+        page = fetch(AssetRecordsFilter(asset_key=key, after_storage_id=after), limit=PAGE, cursor=cursor, ascending=True)
         records.extend(page.records)
         if not page.has_more:
             return records
         cursor = page.cursor
 
 
+def _note_announcement(announced: dict[str, dict], source: AssetKey, record) -> None:
+    """Keep an announcing observation's days under its run, until the run is over."""
+    observation = record.event_log_entry.asset_observation
+    if ANNOUNCED not in observation.metadata:
+        return
+    entry = announced.setdefault(record.run_id, {"at": record.storage_id, "days": {}})
+    days = entry["days"].setdefault(source.to_user_string(), [])
+    days[:] = sorted({*days, *changed_days_of(observation)})
+
+
+def unconfirmed(instance, announced: dict[str, dict]) -> tuple[list[tuple[AssetKey, list[str], int]], dict]:
+    """Announcements whose run ended without materializing the asset, as (source, days, changed
+    at: the run's last event); and those whose run is still going (kept for the next tick)."""
+    stale, waiting = [], {}
+    for run_id, entry in announced.items():
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.status not in OVER:
+            waiting[run_id] = entry
+            continue
+        events = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        confirmed = {record.asset_key for record in events}
+        last = instance.get_records_for_run(run_id, limit=1, ascending=False).records
+        changed_at = max([entry["at"], *(r.storage_id for r in last)])
+        for source, days in entry["days"].items():
+            if AssetKey.from_user_string(source) not in confirmed:
+                stale.append((AssetKey.from_user_string(source), days, changed_at))
+    return stale, waiting
+
+
+def retries_due(instance, known: Readiness, requested: dict[str, dict], now: float) -> tuple[dict, dict]:
+    """Requested partitions still not rebuilt since their change: (asked again now, still waiting).
+
+    Nothing is asked again while a run of this sensor is queued or going (an automatic run
+    retry among them)."""
+    going = bool(instance.get_run_records(RunsFilter(tags={TRIGGER: SENSOR_NAME}, statuses=GOING), limit=1))
+    again: dict[AssetKey, dict[str, int]] = defaultdict(dict)
+    waiting: dict[str, dict] = defaultdict(dict)
+    for name, partitions in requested.items():
+        key = AssetKey.from_user_string(name)
+        for partition, (changed_at, attempts, asked_at) in partitions.items():
+            if not known.due(key, partition, changed_at) or attempts >= MAX_ATTEMPTS:
+                continue
+            if going or now - asked_at < RETRY_PAUSE_SECONDS * attempts:
+                waiting[name][partition] = [changed_at, attempts, asked_at]
+            else:
+                again[key][partition] = changed_at
+    return again, waiting
+
+
 def evaluate(context: SensorEvaluationContext) -> SensorResult:
-    graph = context.repository_def.asset_graph
-    state = json.loads(context.cursor) if context.cursor else {"after": None, "pending": {}}
+    graph, instance, now = context.repository_def.asset_graph, context.instance, time.time()
+    state = {"after": None, "pending": {}, "announced": {}, "requested": {}}
+    state.update(json.loads(context.cursor) if context.cursor else {})
+    known = Readiness(graph, instance)
     # (asset, partition) → storage id of the newest raw change it must follow
     wanted: dict[AssetKey, dict[str, int]] = defaultdict(dict)
+
+    def want(source: AssetKey, days: list[str], changed_at: int) -> None:
+        for key, partitions in follower_partitions(graph, source, set(days)).items():
+            for partition in partitions:
+                wanted[key][partition] = max(wanted[key].get(partition, 0), changed_at)
+
     for name, partitions in state["pending"].items():
         wanted[AssetKey.from_user_string(name)].update(partitions)
-    newest = state["after"]
+    again, asked = retries_due(instance, known, state["requested"], now)
+    for key, partitions in again.items():
+        wanted[key].update({p: max(s, wanted[key].get(p, 0)) for p, s in partitions.items()})
+    newest, announced = state["after"], dict(state["announced"])
     for source in (n.key for n in graph.asset_nodes if n.group_name == SOURCE_GROUP and n.is_partitioned):
-        records = _records_after(context.instance, source, state["after"])
-        for record in records:
-            for key, partitions in follower_partitions(graph, source, set(changed_days(record))).items():
-                for partition in partitions:
-                    wanted[key][partition] = max(wanted[key].get(partition, 0), record.storage_id)
+        for record in _records_after(instance.fetch_materializations, source, state["after"]):
+            want(source, changed_days(record), record.storage_id)
             newest = max(newest or 0, record.storage_id)
-    known = Readiness(graph, context.instance)
+        for record in _records_after(instance.fetch_observations, source, state["after"]):
+            _note_announcement(announced, source, record)
+            newest = max(newest or 0, record.storage_id)
+    stale, announced = unconfirmed(instance, announced)
+    for source, days, changed_at in stale:
+        want(source, days, changed_at)
     due = {k: {p: s for p, s in ps.items() if known.due(k, p, s)} for k, ps in wanted.items()}
     ready = {k: {p for p in ps if known.ready(k, p)} for k, ps in due.items()}
     pending = {
         k.to_user_string(): {p: s for p, s in ps.items() if p not in ready[k]}
         for k, ps in due.items() if set(ps) - ready[k]
     }  # fmt: skip
-    cursor = json.dumps({"after": newest, "pending": pending})
-    requests = requests_for(graph, _left_to_automation(graph, ready))
+    chosen = _left_to_automation(graph, ready)
+    for key, partitions in chosen.items():
+        for partition in partitions:
+            earlier = state["requested"].get(key.to_user_string(), {}).get(partition, [0, 0, 0])
+            asked[key.to_user_string()][partition] = [wanted[key][partition], earlier[1] + 1, now]
+    cursor = json.dumps({"after": newest, "pending": pending, "announced": announced, "requested": asked})
+    requests = requests_for(graph, chosen)
     if not requests:
         return SensorResult(skip_reason="no raw change waiting for its days", cursor=cursor)
     return SensorResult(run_requests=requests, cursor=cursor)

@@ -30,6 +30,7 @@ from data_platform.assets.raw import raw_definitions
 from data_platform.assets.summary import summary_definitions
 from data_platform.resources.environment import build_resources
 from data_platform.resources.settings import PlatformSettings
+from data_platform.sensors import corrections
 from data_platform.sensors.automation import build_automation_sensor, follow_upstream
 from data_platform.sensors.corrections import RANGE_END, RANGE_START, build_corrections_sensor
 
@@ -181,3 +182,22 @@ def test_waiting_partitions_are_kept_in_the_cursor(ticks: Ticks) -> None:
     ticks.corrections()
     state = json.loads(ticks.cursor)
     assert state["pending"]["analytics/orders_usd"] == {DAY: state["after"]}
+
+
+def test_a_rebuild_that_never_happened_is_requested_again(ticks: Ticks, monkeypatch) -> None:
+    ticks.land(ORDERS, DAY, [DAY])
+    ticks.land(RATES, DAY)
+    assert ticks.corrections() == {ORDERS_USD: {DAY}}
+    assert ticks.corrections() == {}  # its run gets time to finish (or be retried) first
+    monkeypatch.setattr(corrections, "RETRY_PAUSE_SECONDS", 0)
+    assert ticks.corrections() == {ORDERS_USD: {DAY}}  # no run of the sensor going, D still not rebuilt
+    ticks.land(ORDERS_USD, DAY)  # rebuilt at last
+    assert ticks.corrections() == {}
+
+
+def test_a_rebuild_failing_for_good_is_given_up_after_max_attempts(ticks: Ticks, monkeypatch) -> None:
+    monkeypatch.setattr(corrections, "RETRY_PAUSE_SECONDS", 0)
+    ticks.land(ORDERS, DAY, [DAY])
+    ticks.land(RATES, DAY)
+    asked = [ticks.corrections() for _ in range(corrections.MAX_ATTEMPTS + 2)]
+    assert asked == [{ORDERS_USD: {DAY}}] * corrections.MAX_ATTEMPTS + [{}, {}]

@@ -7,7 +7,10 @@ reconciliation finds rows hard-deleted from the source and records them as delet
 (`deleted_at` = end of the window). The lake keeps every version a day's extract has seen:
 a rerun adds what is new and never drops what was there. The warehouse merges by key where
 the incoming row is newer, and reports the data days (`created_at` dates) of the rows it
-changed, so corrections rebuild the days they belong to.
+changes, so corrections rebuild the days they belong to: first as an observation recorded
+before the merge (write-ahead: a run killed after the merge's COMMIT, before its
+materialization is recorded, has still announced what it changed), then on the
+materialization.
 """
 
 from datetime import timedelta
@@ -18,6 +21,7 @@ from dagster import (
     AssetExecutionContext,
     AssetIn,
     AssetKey,
+    AssetObservation,
     AssetsDefinition,
     MaterializeResult,
     MetadataValue,
@@ -139,6 +143,8 @@ def _load(name: str, key: str) -> AssetsDefinition:
             changed = [changes.newer_rows(conn, TableRef("raw", name), part, key, "modified_at")
                        for part in rows.tables(versions, CHANGE_BATCH_ROWS)]  # fmt: skip
         days = sorted({day for part in changed for day in changes.data_days(part, "created_at")})
+        if days:  # announced before the merge: a crash after its COMMIT cannot lose the signal
+            context.log_event(AssetObservation(asset_key=context.asset_key, metadata=changes.announcement(days)))
         context.add_output_metadata({
             changes.DATA_DAYS: MetadataValue.json(days), "changed_rows": sum(p.num_rows for p in changed),
         })  # fmt: skip

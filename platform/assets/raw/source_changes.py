@@ -1,7 +1,9 @@
 """What an incremental load changes, and where it belongs: the shared vocabulary of corrections.
 
 A raw load reports in its materialization metadata the *data days* its changed rows belong
-to (`data_days`: an order's `created_at` date, not the day it was modified). The
+to (`data_days`: an order's `created_at` date, not the day it was modified). A merge first
+announces them in an observation, recorded before it writes: its rerun after a crash
+finds nothing left to change, so the announcement is what keeps the signal. The
 corrections sensor turns those days into runs of the summary and production partitions
 that read them, through each dependency's partition mapping.
 """
@@ -14,6 +16,7 @@ from datetime import datetime
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
+from dagster import MetadataValue
 from psycopg import sql
 
 from data_platform.resources.lake.tables import utc_days
@@ -21,7 +24,13 @@ from data_platform.resources.warehouse.read import table_columns
 from data_platform.resources.warehouse.sql import TableRef
 
 DATA_DAYS = "data_days"
+ANNOUNCED = "announced"  # an observation's mark: days a write is about to change
 CHUNK = 5_000  # keys per IN list: short statements on PostgreSQL and Redshift alike
+
+
+def announcement(days: list[str]) -> dict:
+    """The metadata of an observation announcing the data days a write is about to change."""
+    return {DATA_DAYS: MetadataValue.json(days), ANNOUNCED: True}
 
 
 def _chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
