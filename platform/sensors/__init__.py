@@ -8,6 +8,7 @@ from data_platform.sensors.corrections import build_corrections_sensor
 from data_platform.sensors.drift import build_drift_sensor
 from data_platform.sensors.incidents import build_incident_sensor
 from data_platform.sensors.landing import build_landing_sensor
+from data_platform.sensors.run_watchdog import build_run_watchdog
 from data_platform.sensors.schedules import build_schedules
 
 
@@ -23,5 +24,6 @@ def automation_definitions(settings: PlatformSettings, partitions: DailyPartitio
             build_automation_sensor(interval),
             build_corrections_sensor(interval),
             build_drift_sensor(),
+            build_run_watchdog(interval),
         ],
     )

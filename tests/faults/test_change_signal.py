@@ -1,6 +1,7 @@
 """A raw merge killed after its COMMIT, before Dagster records its materialization, still
-rebuilds the days it changed: its announcement (an observation written before the merge)
-stands in for the lost materialization once the run is over.
+rebuilds the days it changed: the run watchdog finds its worker gone and fails the run, and
+the merge's announcement (an observation written before it) stands in for the lost
+materialization once the run is over.
 
 The days expected are read from the app DB, independently of the platform: the creation days
 of the orders modified on the killed load's day.
@@ -22,6 +23,7 @@ from dagster import (
     AssetSelection,
     DagsterEventType,
     DagsterInstance,
+    DagsterRunStatus,
     build_sensor_context,
     materialize,
 )
@@ -119,7 +121,9 @@ def test_a_merge_killed_after_commit_still_rebuilds_its_days(shop: dict[str, str
         with build_sensor_context(instance=instance, definitions=defs, cursor=cursor) as context:
             going = sensor.evaluate_tick(context)
         assert not going.run_requests  # the run still looks alive: its announcement waits
-        instance.report_run_failed(run)  # what run monitoring does with a run whose process died
+        with build_sensor_context(instance=instance, definitions=defs) as context:
+            defs.get_sensor_def("run_worker_watchdog").evaluate_tick(context)  # finds the worker gone
+        assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
 
         rerun = materialize(raw, resources=defs.resources, instance=instance, partition_key=KILLED_DAY.isoformat(),
                             selection=AssetSelection.assets(["lake", "orders"], ["raw", "orders"]))  # fmt: skip
