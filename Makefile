@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
 
-.PHONY: install lock demo test lint ui ui-readonly workers bench down status
+.PHONY: install lock demo test lint ui ui-readonly workers bench chaos down status
 
 # constraints.txt pins every package to the versions the suite last passed with: a new release
 # upstream (a client library's changed wire protocol, say) cannot break a fresh install.
@@ -66,6 +66,12 @@ workers: install $(DAGSTER_HOME)/dagster.yaml
 	@trap 'kill $$pids 2>/dev/null' INT TERM EXIT; pids=""; \
 	for i in $$(seq 1 $(N)); do $(BIN)/data-platform worker --name worker$$i & pids="$$pids $$!"; done; \
 	wait
+
+# Days pass with the daemon while runs, steps, the daemon, PostgreSQL and Redis are killed -9
+# (tests/chaos); not part of `make test` (~30-50 min). SEED picks the moments and the victims.
+SEED ?= 1
+chaos: install
+	CHAOS_SEED=$(SEED) $(BIN)/pytest tests/chaos -m chaos -p no:randomly -p no:cacheprovider -s
 
 bench: install
 	$(BIN)/data-platform services up

@@ -8,9 +8,10 @@
 
 No role is a superuser, and none may create large objects or touch server files
 (`lo_from_bytea`, `lo_export`, ...), so a model that is "one SELECT" cannot write a file on
-the database host. The loader is also a member of the transformer while the summary layer
-still writes through the pipelines' warehouse connection; running the summary layer on
-`PLATFORM_WAREHOUSE_TRANSFORM_URL` makes that membership unnecessary.
+the database host. The loader reads `analytics` (the production layer serves from it) by an
+explicit grant, not as a member of the transformer: it can write no summary table. The
+summary layer runs as the transformer (`PLATFORM_WAREHOUSE_TRANSFORM_URL`), and so does
+retention of `analytics` days.
 Locally the server trusts its unix socket, so roles have no passwords; in production each
 URL carries its own credentials.
 """
@@ -40,7 +41,9 @@ def ensure_roles(conn: psycopg.Connection) -> None:
     for role in ROLES:
         if role not in existing:
             _run(conn, "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE", role)
-    _run(conn, "GRANT {} TO {}", TRANSFORMER, LOADER)
+    # Earlier setups made the loader a member of the transformer; reading is granted per schema now.
+    if conn.execute("SELECT pg_has_role(%s, %s, 'MEMBER')", (LOADER, TRANSFORMER)).fetchone()[0]:
+        _run(conn, "REVOKE {} FROM {}", TRANSFORMER, LOADER)
 
 
 def _revoke_large_objects(conn: psycopg.Connection) -> None:
@@ -79,7 +82,7 @@ def grant_warehouse(conn: psycopg.Connection) -> None:
     _own_schema(conn, "raw", LOADER)
     _own_schema(conn, "analytics", TRANSFORMER)
     _readable(conn, "raw", (LOADER,), (TRANSFORMER, ANALYST))
-    _readable(conn, "analytics", (TRANSFORMER, LOADER), (ANALYST,))
+    _readable(conn, "analytics", (TRANSFORMER,), (ANALYST, LOADER))
     _revoke_large_objects(conn)
 
 

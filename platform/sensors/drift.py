@@ -25,12 +25,15 @@ from dagster import (
 )
 
 from data_platform.resources.lake.resource import LakeResource
+from data_platform.resources.warehouse.read import table_columns
 from data_platform.resources.warehouse.resource import WarehouseResource
+from data_platform.resources.warehouse.sql import TableRef
 from data_platform.sensors.corrections import Readiness, requests_for
 
 SENSOR_NAME = "summary_drift_sensor"
 INTERVAL_SECONDS = 6 * 3600
 ORDERS_USD, DAILY_REVENUE = AssetKey(["analytics", "orders_usd"]), AssetKey(["analytics", "daily_revenue"])
+COMPARED = (TableRef("raw", "orders"), TableRef("raw", "exchange_rates"), TableRef("analytics", "daily_revenue"))
 FIGURES = ("orders", "paying_users", "gross_revenue_usd", "refunded_usd")
 
 # Each day's figures from raw (the contract's definition of daily_revenue), beside the table's;
@@ -62,8 +65,11 @@ ORDER BY 1
 
 
 def drifted_days(warehouse: WarehouseResource) -> dict[str, dict[str, dict]]:
-    """Days whose daily_revenue row differs from raw: `{day: {"raw": {...}, "table": {...}}}`."""
+    """Days whose daily_revenue row differs from raw: `{day: {"raw": {...}, "table": {...}}}`
+    (none before the tables compared exist)."""
     with warehouse.get_connection() as conn:
+        if not all(table_columns(conn, ref) for ref in COMPARED):
+            return {}
         conn.execute("SET TIME ZONE 'UTC'")  # a timestamp's date is its UTC date, as in the models
         rows = conn.execute(DRIFT_SQL).fetchall()
     plain = lambda values: {f: (None if v is None else float(v)) for f, v in zip(FIGURES, values, strict=True)}  # noqa: E731

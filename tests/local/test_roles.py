@@ -67,6 +67,7 @@ def test_loader_writes_raw_and_transformer_reads_it(urls) -> None:
 def test_transformer_writes_analytics_analyst_only_reads(urls) -> None:
     run(urls["transformer"], "CREATE TABLE analytics.daily (d date)", "INSERT INTO analytics.daily VALUES ('2026-01-01')")
     assert run(urls["analyst"], "SELECT count(*) FROM analytics.daily") == [(1,)]
+    assert run(urls["loader"], "SELECT count(*) FROM analytics.daily") == [(1,)]  # production serves from it
     denied(urls["analyst"], "INSERT INTO analytics.daily VALUES ('2026-01-02')")
     denied(urls["analyst"], "CREATE TABLE analytics.mine (a int)")
     denied(urls["analyst"], "DELETE FROM raw.orders")
@@ -86,3 +87,12 @@ def test_the_app_owns_its_database_and_the_server_reads_serving(urls) -> None:
     assert run(urls["server"], "SELECT channel FROM serving.channel_summary") == [("ads",)]
     denied(urls["server"], "INSERT INTO serving.channel_summary VALUES ('x')")
     denied(urls["server"], "SELECT * FROM public.orders")
+
+
+def test_the_loader_reads_summaries_by_grant_and_writes_none(urls) -> None:
+    run(urls["transformer"], "CREATE TABLE analytics.revenue (d date)")
+    assert run(urls["loader"], f"SELECT pg_has_role('{roles.LOADER}', '{roles.TRANSFORMER}', 'MEMBER')") == [(False,)]
+    assert run(urls["loader"], "SELECT count(*) FROM analytics.revenue") == [(0,)]
+    denied(urls["loader"], "INSERT INTO analytics.revenue VALUES ('2026-01-01')")
+    denied(urls["loader"], "DELETE FROM analytics.revenue")
+    denied(urls["loader"], "CREATE TABLE analytics.mine (a int)")

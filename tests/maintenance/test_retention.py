@@ -76,7 +76,7 @@ def setup(make_database, tmp_path_factory: pytest.TempPathFactory):
 
 def run_retention(warehouse: WarehouseResource, lake: LakeResource):
     config = {"retention_days": {"raw.events": KEEP}, "as_of": AS_OF.isoformat()}
-    result = materialize([warehouse_archive], resources={"warehouse": warehouse, "lake": lake},
+    result = materialize([warehouse_archive], resources={"warehouse": warehouse, "transform_warehouse": warehouse, "lake": lake},
                          run_config={"ops": {"lake__warehouse_archive": {"config": config}}})  # fmt: skip
     assert result.success
     return result.asset_materializations_for_node("lake__warehouse_archive")[0].metadata
@@ -160,7 +160,7 @@ def test_archive_on_s3(make_database, s3_endpoint: str, tmp_path: Path) -> None:
                                        json_columns=["experiments"])  # fmt: skip
     before = day_rows(url, START)
     config = {"retention_days": {"raw.events": 1}, "as_of": (START + timedelta(days=3)).isoformat()}
-    assert materialize([warehouse_archive], resources={"warehouse": warehouse, "lake": lake},
+    assert materialize([warehouse_archive], resources={"warehouse": warehouse, "transform_warehouse": warehouse, "lake": lake},
                        run_config={"ops": {"lake__warehouse_archive": {"config": config}}}).success  # fmt: skip
     assert sorted(counts_by_day(url)) == [START + timedelta(days=2)]
     assert restore_days(warehouse, lake, "raw.events", START, START).restored == {START: len(before)}

@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import json
 import time as time_module
-from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import psycopg
 import pytest
 import redis
 from dagster import AssetKey, instance_for_test
-from psycopg import sql
+from harness import compare_platforms
 
 from data_platform.resources.settings import PlatformSettings
 from data_platform.simulator.run import SimulationConfig, simulate
@@ -37,8 +36,6 @@ from data_platform.simulator.run import SimulationConfig, simulate
 DAYS, SCALE = 5, 1.0
 YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
 START = YESTERDAY - timedelta(days=DAYS - 1)
-RAW = ["users", "orders", "events", "exchange_rates", "nps_responses"]
-ANALYTICS = ["orders_usd", "daily_revenue", "channel_summary", "experiment_exposures", "ab_test_results"]
 DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), AssetKey(["analytics", "channel_summary"])
 EXPOSURES, FEATURES = AssetKey(["analytics", "experiment_exposures"]), AssetKey(["serving", "user_features"])
 ORDERS_USD = AssetKey(["analytics", "orders_usd"])
@@ -110,21 +107,6 @@ def expected_rebuilds(order_days: set[date], events: set[date], day: date) -> di
     return {key: {d.isoformat() for d in days if START <= d <= day} for key, days in wanted.items()}
 
 
-def table_rows(url: str, schema: str, table: str) -> list[tuple]:
-    """Every row, JSON values as sorted text, so rows compare and hash."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(schema, table))).fetchall()
-    plain = [tuple(json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for v in row) for row in rows]
-    return sorted(plain, key=repr)
-
-
-def redis_features(url: str) -> tuple[str, dict[str, dict]]:
-    client = redis.Redis.from_url(url, decode_responses=True)
-    version = client.get("user_features:current")
-    keys = client.keys(f"user_features:{version}:*")
-    return version, {k: client.hgetall(k) for k in keys if not k.endswith(":__meta")}
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(2400)  # days of real runs, Spark included
 def test_days_passing_equal_a_rebuild(make_database, stack_env, tmp_path: Path, monkeypatch) -> None:
@@ -174,24 +156,7 @@ def test_days_passing_equal_a_rebuild(make_database, stack_env, tmp_path: Path, 
         results = materialize_everything(build_definitions(PlatformSettings.from_env()), instance, START.isoformat(), YESTERDAY.isoformat())
     assert all(result.success for result in results)
 
-    differing: dict[str, int] = defaultdict(int)
-    compared, details = 0, {}
-    for schema, tables, db in (("raw", RAW, "PLATFORM_WAREHOUSE_URL"), ("analytics", ANALYTICS, "PLATFORM_WAREHOUSE_URL"),
-                               ("serving", ["channel_summary"], "PLATFORM_APP_DB_URL")):  # fmt: skip
-        for table in tables:
-            mine, theirs = table_rows(live[db], schema, table), table_rows(scratch[db], schema, table)
-            assert mine, f"{schema}.{table} is empty"
-            differing[f"{schema}.{table}"] = len(set(mine) ^ set(theirs)) + abs(len(mine) - len(theirs))
-            compared += max(len(mine), len(theirs))
-            if differing[f"{schema}.{table}"]:
-                details[f"{schema}.{table}"] = {"live only": sorted(set(mine) - set(theirs), key=repr)[:5],
-                                                "rebuild only": sorted(set(theirs) - set(mine), key=repr)[:5]}
-    live_version, live_features = redis_features(live["PLATFORM_REDIS_URL"])
-    scratch_version, scratch_features = redis_features(scratch["PLATFORM_REDIS_URL"])
-    assert live_version == scratch_version == YESTERDAY.isoformat()
-    compared += len(scratch_features)
-    differing["redis"] = sum(live_features.get(k) != v for k, v in scratch_features.items()) + len(
-        set(live_features) ^ set(scratch_features)
-    )
-    print(f"compared {compared} rows: {dict(differing)}", flush=True)
-    assert dict(differing) == dict.fromkeys(differing, 0), details
+    compared = compare_platforms(live, scratch)
+    assert compared.live_version == compared.scratch_version == YESTERDAY.isoformat()
+    print(f"compared {compared.rows} rows: {compared.differing}", flush=True)
+    assert compared.differing == dict.fromkeys(compared.differing, 0), compared.details

@@ -86,3 +86,10 @@ def test_a_day_drifted_from_raw_is_rebuilt_and_reported(shop) -> None:
     assert materialize(defs.assets, resources=defs.resources, instance=instance, partition_key=START.isoformat(),
                        selection=AssetSelection.assets(ORDERS_USD, ["analytics", "daily_revenue"])).success  # fmt: skip
     assert not tick(defs, instance).run_requests  # rebuilt: the day matches raw again
+
+
+def test_an_empty_warehouse_has_nothing_to_compare(make_database, stack_env) -> None:
+    from data_platform.resources.warehouse.resource import WarehouseResource
+    from data_platform.sensors.drift import drifted_days
+
+    assert drifted_days(WarehouseResource(url=make_database("drift_empty"))) == {}

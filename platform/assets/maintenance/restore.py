@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from data_platform.assets.maintenance.archive import read_archive
-from data_platform.assets.maintenance.retention_rules import DAY_COLUMNS, RetentionRule, table_ref
+from data_platform.assets.maintenance.retention_rules import (
+    DAY_COLUMNS,
+    TRANSFORMED,
+    RetentionRule,
+    table_ref,
+)
 from data_platform.assets.partitions import day_window
 from data_platform.resources.lake.resource import LakeResource
 from data_platform.resources.settings import PlatformSettings
@@ -71,8 +76,9 @@ def restore_from_settings(settings: PlatformSettings, table: str, start: date, e
     restore_rule(table, start, end)  # a bad request is refused before anything connects
     if not settings.warehouse_url:
         raise ValueError("PLATFORM_WAREHOUSE_URL is not set")
+    summary = table.startswith(f"{TRANSFORMED}.") and settings.warehouse_transform_url
     warehouse = WarehouseResource(
-        url=settings.warehouse_url, iam_role=settings.redshift_iam_role,
+        url=settings.warehouse_transform_url if summary else settings.warehouse_url, iam_role=settings.redshift_iam_role,
         staging_url=settings.redshift_staging_url, s3_endpoint_url=settings.s3_endpoint_url,
     )  # fmt: skip
     lake = LakeResource(url=settings.lake_url, s3_endpoint_url=settings.s3_endpoint_url)

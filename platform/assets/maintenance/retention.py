@@ -13,6 +13,7 @@ from data_platform.assets import conventions
 from data_platform.assets.maintenance.archive import ArchivedDay, archive_day, days_before
 from data_platform.assets.maintenance.retention_rules import (
     DEFAULT_RETENTION_DAYS,
+    TRANSFORMED,
     RetentionRule,
     rules_from,
 )
@@ -52,8 +53,9 @@ def expired_days(warehouse: WarehouseResource, rule: RetentionRule, as_of: date)
     deps=[["raw", "events"]],
 )
 def warehouse_archive(
-    context: AssetExecutionContext, config: RetentionConfig, warehouse: WarehouseResource, lake: LakeResource
-) -> MaterializeResult:
+    context: AssetExecutionContext, config: RetentionConfig, warehouse: WarehouseResource,
+    transform_warehouse: WarehouseResource, lake: LakeResource,
+) -> MaterializeResult:  # fmt: skip
     """Warehouse days past their table's retention, as Parquet under the lake's `archive/`.
 
     Each day is exported, its row count checked against the warehouse, then deleted from the
@@ -62,10 +64,11 @@ def warehouse_archive(
     as_of = date.fromisoformat(config.as_of) if config.as_of else datetime.now(UTC).date()
     done: list[tuple[RetentionRule, ArchivedDay]] = []
     for rule in rules_from(config.retention_days):
-        days = expired_days(warehouse, rule, as_of)[: config.max_days_per_run]
+        owner = transform_warehouse if rule.table.schema == TRANSFORMED else warehouse  # who may delete its days
+        days = expired_days(owner, rule, as_of)[: config.max_days_per_run]
         context.log.info(f"{rule.table.name}: keeping {rule.days} days from {rule.cutoff(as_of)}; archiving {len(days)}")
         for day in days:
-            archived = archive_day(warehouse, lake, rule, day)
+            archived = archive_day(owner, lake, rule, day)
             context.log.info(f"{rule.table.name} {day}: {archived.rows} rows archived to {archived.path}")
             done.append((rule, archived))
     lines = [f"| {rule.table.name} | {a.day} | {a.rows} | {a.path} |" for rule, a in done]

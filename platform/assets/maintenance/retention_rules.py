@@ -19,6 +19,8 @@ DAY_COLUMNS = {
 # because old orders are converted with the rate of their own day.
 DEFAULT_RETENTION_DAYS = {"raw.events": 90}
 ARCHIVE_PREFIX = "archive"
+# The schema the summary layer owns: its days are archived and restored as the transformer.
+TRANSFORMED = "analytics"
 
 
 @dataclass(frozen=True)
