@@ -5,6 +5,8 @@
     platform_analyst      reads `raw` and `analytics`, writes nothing
     platform_app          the shop app's own role: owns the app database (`public`, `serving`)
     platform_server       the app server's role: reads `serving`
+    platform_dagster      the Dagster instance's role: owns the `dagster` database (runs, event
+                          logs, schedules) and nothing else
 
 No role is a superuser, and none may create large objects or touch server files
 (`lo_from_bytea`, `lo_export`, ...), so a model that is "one SELECT" cannot write a file on
@@ -22,8 +24,8 @@ import psycopg
 from psycopg import sql
 
 LOADER, TRANSFORMER, ANALYST = "platform_loader", "platform_transformer", "platform_analyst"
-APP, SERVER = "platform_app", "platform_server"
-ROLES = (LOADER, TRANSFORMER, ANALYST, APP, SERVER)
+APP, SERVER, DAGSTER = "platform_app", "platform_server", "platform_dagster"
+ROLES = (LOADER, TRANSFORMER, ANALYST, APP, SERVER, DAGSTER)
 # Large-object functions any role may call by default; the server-file ones need a superuser anyway.
 LARGE_OBJECT_FUNCTIONS = (
     "lo_from_bytea(oid, bytea)", "lo_create(oid)", "lo_creat(integer)", "lo_put(oid, bigint, bytea)",
@@ -93,6 +95,14 @@ def grant_app(conn: psycopg.Connection) -> None:
     _own_schema(conn, "public", APP)
     _own_schema(conn, "serving", APP)
     _readable(conn, "serving", (APP,), (SERVER, ANALYST))
+    _revoke_large_objects(conn)
+
+
+def grant_dagster(conn: psycopg.Connection) -> None:
+    """The instance database belongs to the instance's role (tables an older setup made too)."""
+    ensure_roles(conn)
+    _run(conn, "ALTER DATABASE {} OWNER TO {}", conn.info.dbname, DAGSTER)
+    _own_schema(conn, "public", DAGSTER)
     _revoke_large_objects(conn)
 
 

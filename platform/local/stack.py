@@ -122,7 +122,7 @@ class LocalStack:
         """The PLATFORM_* variables that point the platform at this stack, each database URL
         connecting as its least-privileged role (see `local.roles`)."""
         admin = self.admin_urls()
-        warehouse, app = admin["PLATFORM_WAREHOUSE_URL"], admin["PLATFORM_APP_DB_URL"]
+        warehouse, app, dagster = (admin[k] for k in ("PLATFORM_WAREHOUSE_URL", "PLATFORM_APP_DB_URL", "PLATFORM_DAGSTER_PG_URL"))
         return {
             **admin,
             "PLATFORM_WAREHOUSE_URL": role_url(warehouse, roles.LOADER),
@@ -130,6 +130,7 @@ class LocalStack:
             "PLATFORM_WAREHOUSE_ANALYST_URL": role_url(warehouse, roles.ANALYST),
             "PLATFORM_APP_DB_URL": role_url(app, roles.APP),
             "PLATFORM_APP_SERVER_URL": role_url(app, roles.SERVER),
+            "PLATFORM_DAGSTER_PG_URL": role_url(dagster, roles.DAGSTER),
         }
 
     def admin_urls(self) -> dict[str, str]:
@@ -192,7 +193,8 @@ class LocalStack:
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         base, _, query = uri.partition("?")
         server = base.rsplit("/", 1)[0]
-        for name, grant in (("warehouse", roles.grant_warehouse), ("app", roles.grant_app)):
+        for name, grant in (("warehouse", roles.grant_warehouse), ("app", roles.grant_app),
+                            ("dagster", roles.grant_dagster)):  # fmt: skip
             with psycopg.connect(f"{server}/{name}?{query}", autocommit=True) as conn:
                 grant(conn)
 

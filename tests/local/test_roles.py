@@ -6,6 +6,8 @@ gets the same grants from the same functions.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
@@ -29,6 +31,9 @@ def urls(stack: LocalStack, make_database) -> dict[str, str]:
     }  # fmt: skip
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 def run(url: str, *statements: str) -> list[tuple]:
     with psycopg.connect(url, autocommit=True) as conn:
         result: list[tuple] = []
@@ -48,7 +53,7 @@ def test_the_env_urls_connect_as_roles_none_a_superuser(stack: LocalStack) -> No
     expected = {
         "PLATFORM_WAREHOUSE_URL": roles.LOADER, "PLATFORM_WAREHOUSE_TRANSFORM_URL": roles.TRANSFORMER,
         "PLATFORM_WAREHOUSE_ANALYST_URL": roles.ANALYST, "PLATFORM_APP_DB_URL": roles.APP,
-        "PLATFORM_APP_SERVER_URL": roles.SERVER,
+        "PLATFORM_APP_SERVER_URL": roles.SERVER, "PLATFORM_DAGSTER_PG_URL": roles.DAGSTER,
     }  # fmt: skip
     for variable, role in expected.items():
         assert run(urls[variable], "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user") == [
@@ -96,3 +101,20 @@ def test_the_loader_reads_summaries_by_grant_and_writes_none(urls) -> None:
     denied(urls["loader"], "INSERT INTO analytics.revenue VALUES ('2026-01-01')")
     denied(urls["loader"], "DELETE FROM analytics.revenue")
     denied(urls["loader"], "CREATE TABLE analytics.mine (a int)")
+
+
+def test_the_dagster_instance_runs_as_its_own_role(stack: LocalStack, tmp_path, monkeypatch) -> None:
+    from dagster import DagsterInstance, asset, materialize
+
+    @asset
+    def probe() -> int:
+        return 1
+
+    url = stack.urls()["PLATFORM_DAGSTER_PG_URL"]
+    (tmp_path / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    monkeypatch.setenv("PLATFORM_DAGSTER_PG_URL", url)
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert materialize([probe], instance=instance).success
+    assert run(url, "SELECT tableowner FROM pg_tables WHERE tablename = 'runs'") == [(roles.DAGSTER,)]
+    assert run(url, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == [(False,)]
+    denied(roles.role_url(stack.admin_urls()["PLATFORM_WAREHOUSE_URL"], roles.DAGSTER), "CREATE TABLE raw.mine (a int)")

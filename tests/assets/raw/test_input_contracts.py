@@ -59,13 +59,15 @@ def add_bad_orders(app_db_url: str) -> None:
             )
 
 
-def as_roles(warehouse_admin: str, app_admin: str) -> tuple[str, str]:
-    """Grant the stack's roles on both databases; the platform then runs as them, never as a superuser."""
+def as_roles(warehouse_admin: str, app_admin: str) -> tuple[str, str, str]:
+    """Grant the stack's roles on both databases; the platform then runs as them, never as a
+    superuser: the loader, the transformer (the summary layer) and the app's role."""
     with psycopg.connect(warehouse_admin, autocommit=True) as conn:
         roles.grant_warehouse(conn)
     with psycopg.connect(app_admin, autocommit=True) as conn:
         roles.grant_app(conn)
-    return roles.role_url(warehouse_admin, roles.LOADER), roles.role_url(app_admin, roles.APP)
+    return (roles.role_url(warehouse_admin, roles.LOADER), roles.role_url(warehouse_admin, roles.TRANSFORMER),
+            roles.role_url(app_admin, roles.APP))  # fmt: skip
 
 
 @pytest.mark.slow
@@ -78,10 +80,11 @@ def test_bad_orders_fail_the_input_check_and_never_reach_serving(make_database, 
     warehouse_admin, app_admin = make_database("contract_wh"), make_database("contract_app")
     simulate(SimulationConfig(start=START, days=2, scale=0.05), app_admin, tmp_path.as_uri())
     add_bad_orders(app_admin)
-    warehouse_url, app_url = as_roles(warehouse_admin, app_admin)
+    warehouse_url, transform_url, app_url = as_roles(warehouse_admin, app_admin)
     platform = SimulatedPlatform({
         "PLATFORM_LAKE_URL": tmp_path.as_uri(),
         "PLATFORM_WAREHOUSE_URL": warehouse_url,
+        "PLATFORM_WAREHOUSE_TRANSFORM_URL": transform_url,
         "PLATFORM_APP_DB_URL": app_url,
         "PLATFORM_REDIS_URL": stack_env["PLATFORM_REDIS_URL"].rsplit("/", 1)[0] + "/13",
         "PLATFORM_START_DATE": START.isoformat(),
@@ -112,3 +115,21 @@ def test_bad_orders_fail_the_input_check_and_never_reach_serving(make_database, 
     assert summary_days == [(START,)]
     assert platform.rows(platform.app_db_url, "serving", "channel_summary") == served
     assert {row[0] for row in served} == {START}
+
+
+def test_nps_responses_have_keys_and_scores_within_zero_to_ten() -> None:
+    nps = next(c for c in CONTRACTS if c.table == "nps_responses")
+    table = pa.table({
+        "response_id": [1, 2, 3, 4, None],
+        "user_id": [10, None, 30, 40, 50],
+        "score": pa.array([0, 10, 11, -1, None], pa.int16()),
+        "created_at": pa.array([datetime(2026, 3, 1, tzinfo=UTC)] * 5),
+    })  # fmt: skip
+    assert violations(table, nps) == {
+        "response_id is null": [None],
+        "user_id is null": [2],
+        "score = 11 (allowed: 0..10)": [3],
+        "score = -1 (allowed: 0..10)": [4],
+        "score = None (allowed: 0..10)": [None],
+    }
+    assert violations(table.slice(0, 1), nps) == {}
