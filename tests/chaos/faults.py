@@ -21,18 +21,24 @@ KINDS = ("run", "step", "daemon", "postgres", "redis")
 RUN_WORKER = "execute_run"  # `dagster api execute_run`: the default launcher's run process
 
 
-def run_workers() -> list[psutil.Process]:
+def run_workers(home: str) -> list[psutil.Process]:
+    """Run processes of the instance at DAGSTER_HOME `home` (not another platform's on this host)."""
     found = []
     for process in psutil.process_iter(["cmdline"]):
-        if any(RUN_WORKER in part for part in process.info["cmdline"] or []):
-            found.append(process)
+        try:
+            if any(RUN_WORKER in part for part in process.info["cmdline"] or []) and (
+                process.environ().get("DAGSTER_HOME") == home
+            ):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
     return found
 
 
-def step_processes() -> list[psutil.Process]:
+def step_processes(home: str) -> list[psutil.Process]:
     """Python processes a run worker started (the multiprocess executor's steps)."""
     steps = []
-    for worker in run_workers():
+    for worker in run_workers(home):
         try:
             children = worker.children(recursive=True)
         except psutil.NoSuchProcess:
@@ -73,6 +79,7 @@ class Chaos:
     stack: LocalStack
     daemon: Supervised
     seed: int
+    home: str  # the instance's DAGSTER_HOME: runs of other instances are never touched
     every: tuple[float, float] = (40, 90)
     restart_after: tuple[float, float] = (10, 30)
     injected: Counter = field(default_factory=Counter)
@@ -122,7 +129,7 @@ class Chaos:
     def _victim(self, kind: str) -> psutil.Process | None:
         try:
             if kind in ("run", "step"):
-                found = run_workers() if kind == "run" else step_processes()
+                found = run_workers(self.home) if kind == "run" else step_processes(self.home)
                 return self.random.choice(found) if found else None
             if kind == "daemon":
                 return psutil.Process(self.daemon.process.pid) if self.daemon.process else None

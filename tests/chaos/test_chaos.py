@@ -138,7 +138,7 @@ def test_chaos_while_days_pass(stack, make_database, stack_env, tmp_path: Path, 
         patch.setenv("PLATFORM_DAGSTER_PG_URL", live["PLATFORM_DAGSTER_PG_URL"])
         instance = DagsterInstance.from_config(str(home))
     daemon = Supervised(platform.daemon)
-    chaos = Chaos(stack, daemon, SEED)
+    chaos = Chaos(stack, daemon, SEED, str(home))
     began = time.monotonic()
     try:
         platform.dagster("sensor", "start", "clickstream_landing_sensor")  # off by default, on in production
