@@ -76,9 +76,17 @@ LANDING = AssetSpec(
     kinds={"s3", "json"},
 )
 
+# Which copy of an event_id wins depends on the days already published beside D: two days
+# decided at the same moment could each keep one. One slot in this pool (dagster.yaml's
+# `concurrency.pools.default_limit: 1`) makes the days' decisions one after another, whatever
+# runs they are in; a range of days in one run is decided in order anyway.
+EVENTS_POOL = "clickstream_days"
+
+
 @c.lake_asset(
     "events",
     deps=[AssetDep(LANDING_KEY, partition_mapping=LATE_ARRIVALS)],
+    pool=EVENTS_POOL,
     kinds={"spark", "parquet", "s3"},
     metadata={"partition_expr": "event_date"},
     check_specs=[AssetCheckSpec("malformed_share", asset=["lake", "events"], blocking=True)],
