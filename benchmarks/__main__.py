@@ -14,9 +14,12 @@ import os
 import time
 from collections.abc import Sequence
 
+import redis
+
 from benchmarks import (
     app_extract,
     backfill,
+    day_cost,
     events_engines,
     lake_write,
     raw_events,
@@ -27,6 +30,7 @@ from benchmarks.data import order_lines
 from benchmarks.harness import RUNS_VARIABLE, Row, summary, table
 from benchmarks.s3_server import s3_server
 from benchmarks.scratch import (
+    SCRATCH_REDIS_DB,
     database_creator_url,
     redis_db_url,
     scratch_database,
@@ -35,7 +39,7 @@ from benchmarks.scratch import (
 )
 from data_platform.resources.settings import PlatformSettings, load_env_file
 
-GROUPS = ("warehouse", "extract", "redis", "lake", "events", "backfill")
+GROUPS = ("warehouse", "extract", "redis", "lake", "events", "backfill", "day_cost")
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -92,6 +96,16 @@ def run_all(args: argparse.Namespace, settings: PlatformSettings) -> tuple[list[
                    "PLATFORM_LAKE_URL": lake.as_uri(), "PLATFORM_REDIS_URL": redis_db_url(settings.redis_url)}  # fmt: skip
             rows.append(backfill.run(env, app, lake.as_uri(), args.backfill_days, args.backfill_runs,
                                      args.backfill_scale))
+    if "day_cost" in args.only:
+        with scratch_database(settings.warehouse_url) as week, scratch_database(settings.warehouse_url) as year, \
+                scratch_database(settings.warehouse_url) as app, scratch_lake() as lake, \
+                scratch_redis(settings.redis_url):  # fmt: skip
+            env = {"PLATFORM_WAREHOUSE_URL": week, "PLATFORM_WAREHOUSE_TRANSFORM_URL": week,
+                   "PLATFORM_WAREHOUSE_ANALYST_URL": week, "PLATFORM_APP_DB_URL": app, "PLATFORM_APP_SERVER_URL": app,
+                   "PLATFORM_LAKE_URL": lake.as_uri(), "PLATFORM_REDIS_URL": redis_db_url(settings.redis_url)}  # fmt: skip
+            year_redis = redis_db_url(settings.redis_url, SCRATCH_REDIS_DB - 1)
+            rows += day_cost.run(env, year, year_redis, app, lake.as_uri())
+            redis.Redis.from_url(year_redis).flushdb()
     return rows, pickles
 
 

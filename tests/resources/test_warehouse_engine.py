@@ -170,3 +170,18 @@ def test_every_write_leaves_fresh_statistics(engine: WarehouseEngine, schema: st
             "JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = %s ORDER BY s.relname", (schema,)
         ).fetchall()
     assert stats == [("events", True, 300.0), ("merged", True, 200.0), ("replaced", True, 100.0)]
+
+
+def test_a_day_reads_its_own_rows_through_the_day_index(engine: WarehouseEngine, schema: str) -> None:
+    """A partitioned table has an index on its day column, so a day's delete and a window's read
+    use it instead of scanning every day the table holds (the plan says which)."""
+    for day in range(30):
+        engine.write_partition(schema, "events", events(DAY + timedelta(days=day), 200), "event_date",
+                               DAY + timedelta(days=day), DAY + timedelta(days=day + 1))  # fmt: skip
+    with engine.connect() as conn:
+        indexes = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = 'events'",
+                               (schema,)).fetchall()  # fmt: skip
+        plan = conn.execute(sql.SQL("EXPLAIN SELECT count(*) FROM {} WHERE event_date = %s").format(
+            sql.Identifier(schema, "events")), (DAY.date(),)).fetchall()  # fmt: skip
+    assert [d for (d,) in indexes if "(event_date)" in d], indexes
+    assert "events__event_date_idx" in " ".join(line for (line,) in plan), plan

@@ -105,6 +105,11 @@ def test_redshift_types() -> None:
     assert "varchar(65535)" in text and "SUPER" in text and "timestamptz" in text and "numeric(12,2)" in text
 
 
+def test_a_partitioned_redshift_table_is_sorted_by_its_day(conn: psycopg.Connection) -> None:
+    ddl = create_table(TableRef("raw", "events").ident, DATA, REDSHIFT, ["experiments"], sort_key="event_date")
+    assert ddl.as_string(conn).endswith(') SORTKEY ("event_date")')
+
+
 def test_staged_parquet_on_s3(s3_endpoint: str) -> None:
     data = pa.table({"a": [1, 2, 3]})
     filesystem, _ = open_filesystem("s3://lake", s3_endpoint)

@@ -24,17 +24,19 @@ FIELDS = ("sessions_7d", "orders_30d", "revenue_30d_usd", "last_seen_at", "chann
 EVENTS, ORDERS_USD = TableRef("raw", "events"), TableRef("analytics", "orders_usd")
 USERS = TableRef("raw", "users")
 FETCH_ROWS = 20_000
+# The data's contract: a session spans at most one day (the summary models' session_max_days()).
+SESSION_MAX_DAYS = 1
 
 QUERY = sql.SQL("""
 WITH seen AS (
   SELECT user_id, MAX(ts) AS last_seen_at FROM {events} WHERE ts < %(end)s GROUP BY user_id
 ), recent AS (
-  SELECT DISTINCT session_id FROM {events} WHERE ts >= %(start_7d)s AND ts < %(end)s
+  SELECT DISTINCT session_id FROM {events} WHERE event_date >= %(start_7d_day)s AND event_date < %(end_day)s
 ), ranked AS (
   SELECT e.session_id, e.user_id, e.ts,
          ROW_NUMBER() OVER (PARTITION BY e.session_id ORDER BY e.ts, e.event_id) AS rn
   FROM {events} e JOIN recent r ON r.session_id = e.session_id
-  WHERE e.ts < %(end)s
+  WHERE e.event_date >= %(session_lookback_day)s AND e.event_date < %(end_day)s
 ), sessions AS (
   SELECT user_id, COUNT(*) AS sessions_7d FROM ranked
   WHERE rn = 1 AND ts >= %(start_7d)s GROUP BY user_id
@@ -42,7 +44,7 @@ WITH seen AS (
   SELECT o.user_id, COUNT(*) AS orders_30d,
          SUM(CASE WHEN o.status = 'paid' THEN o.amount_usd ELSE 0 END) AS revenue
   FROM {orders_usd} o
-  WHERE o.deleted_at IS NULL AND o.created_at >= %(start_30d)s AND o.created_at < %(end)s
+  WHERE o.deleted_at IS NULL AND o.order_date >= %(start_30d_day)s AND o.order_date < %(end_day)s
   GROUP BY o.user_id
 )
 SELECT s.user_id,
@@ -62,10 +64,17 @@ COUNT_USERS = sql.SQL("SELECT COUNT(DISTINCT user_id) FROM {} WHERE ts < %(end)s
 )
 
 
-def window_params(day: date) -> dict[str, datetime]:
-    """The bounds for day D: 7- and 30-day windows ending D, exclusive end D+1 00:00 UTC."""
+def window_params(day: date) -> dict[str, datetime | date]:
+    """The bounds for day D: 7- and 30-day windows ending D, exclusive end D+1 00:00 UTC, as
+    days too (the tables' day columns are indexed: a window reads its days, not all history).
+    A session's events lie within SESSION_MAX_DAYS of its start, so ranking the events of the
+    7 days' sessions reads that much before them, no more."""
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
-    return {"end": end, "start_7d": end - timedelta(days=7), "start_30d": end - timedelta(days=30)}
+    return {
+        "end": end, "end_day": end.date(), "start_7d": end - timedelta(days=7),
+        "start_7d_day": (end - timedelta(days=7)).date(), "start_30d_day": (end - timedelta(days=30)).date(),
+        "session_lookback_day": (end - timedelta(days=7 + SESSION_MAX_DAYS)).date(),
+    }  # fmt: skip
 
 
 def stream_features(conn: psycopg.Connection, day: date) -> Iterator[tuple]:

@@ -4,7 +4,9 @@
   the very asset the raw layer materializes, so lineage runs unbroken from landing to serving;
 - `meta.owner` (default `team:analytics`) is the owner; every model is in group `summary`;
 - `meta.reads_ahead: {parent: N}` maps partition D to the parent's D…D+N (a session of D
-  buys after midnight), so D rebuilds when those later days change.
+  buys after midnight), so D rebuilds when those later days change;
+- `meta.reads_behind: {parent: N}` maps D to the parent's D−N…D (a bounded look-back, e.g.
+  whether a session began the day before), so D rebuilds when those earlier days change.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ SCHEMA = "analytics"
 GROUP = conventions.SUMMARY
 DEFAULT_OWNER = "team:analytics"
 KINDS = {"dbt", *conventions.SQL_KINDS}
-MAX_READS_AHEAD_DAYS = 7
+MAX_READS_AHEAD_DAYS = 7  # and behind: a look-back is bounded by the data's contract
 
 
 class SummaryTranslator(DagsterDbtTranslator):
@@ -54,23 +56,26 @@ class SummaryTranslator(DagsterDbtTranslator):
     def get_partition_mapping(
         self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]
     ) -> PartitionMapping | None:
-        days = reads_ahead(dbt_resource_props).get(dbt_parent_resource_props["name"], 0)
-        if not days:
+        parent = dbt_parent_resource_props["name"]
+        ahead = reads_days(dbt_resource_props, "reads_ahead").get(parent, 0)
+        behind = reads_days(dbt_resource_props, "reads_behind").get(parent, 0)
+        if not (ahead or behind):
             return None
-        return TimeWindowPartitionMapping(start_offset=0, end_offset=days, allow_nonexistent_upstream_partitions=True)
+        return TimeWindowPartitionMapping(
+            start_offset=-behind, end_offset=ahead, allow_nonexistent_upstream_partitions=True
+        )
 
 
 def _meta(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return (props.get("config") or {}).get("meta") or props.get("meta") or {}
 
 
-def reads_ahead(props: Mapping[str, Any]) -> dict[str, int]:
-    """`meta.reads_ahead` of a model: parent name → days after D that still change D."""
-    declared = _meta(props).get("reads_ahead") or {}
+def reads_days(props: Mapping[str, Any], key: str) -> dict[str, int]:
+    """`meta.reads_ahead` / `meta.reads_behind` of a model: parent name → days after / before D
+    that still change D."""
+    declared = _meta(props).get(key) or {}
     if not isinstance(declared, Mapping) or not all(
         isinstance(d, int) and 1 <= d <= MAX_READS_AHEAD_DAYS for d in declared.values()
     ):
-        raise ValueError(
-            f"{props.get('original_file_path')}: meta.reads_ahead maps parent names to 1..{MAX_READS_AHEAD_DAYS} days"
-        )
+        raise ValueError(f"{props.get('original_file_path')}: meta.{key} maps parent names to 1..{MAX_READS_AHEAD_DAYS} days")
     return dict(declared)

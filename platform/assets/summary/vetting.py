@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from data_platform.assets.summary.project import MODEL_NAME, unloadable_files
-from data_platform.assets.summary.translator import reads_ahead
+from data_platform.assets.summary.translator import reads_days
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def problem_of(node: Mapping[str, Any]) -> str | None:
     if node["config"].get("materialized") == "incremental" and not meta.get("partition_column"):
         return "an incremental model declares its partition column: config(meta={'partition_column': ...})"
     try:
-        reads_ahead(node)
+        reads_days(node, "reads_ahead"), reads_days(node, "reads_behind")
     except ValueError as exc:
         return str(exc)
     return None

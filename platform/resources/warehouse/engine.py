@@ -44,6 +44,7 @@ from data_platform.resources.warehouse.sql import (
     TableRef,
     create_schema,
     create_table,
+    day_index,
     idents,
 )
 
@@ -89,9 +90,10 @@ class WarehouseEngine:
     def ensure_table(
         self, schema: str, table: str, arrow_schema: pa.Schema,
         primary_key: Sequence[str] | None = None, json_columns: Sequence[str] = (), create: bool = True,
-        check: bool = True,
+        check: bool = True, day_column: str | None = None,
     ) -> bool:  # fmt: skip
         """Create the schema and table if missing; refuse data whose columns differ (when `check`).
+        A `day_column` (a partitioned table's) is indexed (PostgreSQL) or the sort key (Redshift).
 
         True if the table exists (or was created).
         """
@@ -104,7 +106,10 @@ class WarehouseEngine:
             if existing and check:
                 check_columns(ref, existing, arrow_schema.names)
             elif create:
-                conn.execute(create_table(ref.ident, arrow_schema, self.dialect, json_columns, primary_key))
+                conn.execute(create_table(ref.ident, arrow_schema, self.dialect, json_columns, primary_key,
+                                          sort_key=day_column))  # fmt: skip
+            if day_column and self.dialect == POSTGRES and (existing or create):
+                conn.execute(day_index(ref, day_column))
         return bool(existing) or create
 
     def write(
@@ -128,7 +133,8 @@ class WarehouseEngine:
             exists = self.ensure_table(ref.schema, ref.table, source.schema, contract.primary_key, contract.json_columns,
                                        create=False, check=not rebuild)  # fmt: skip
             return self._run(ref, source, contract, exists, plan_replace, rebuild)
-        self.ensure_table(ref.schema, ref.table, source.schema, contract.primary_key, contract.json_columns)
+        self.ensure_table(ref.schema, ref.table, source.schema, contract.primary_key, contract.json_columns,
+                          day_column=contract.partition_expr)  # fmt: skip
         if contract.write_mode == "merge":
             key, version = contract.primary_key, contract.version_column
             return self._run(ref, source, contract, True, lambda spec: plan_merge(spec, key, version))

@@ -70,8 +70,10 @@ def create_table(
     json_columns: Sequence[str] = (),
     primary_key: Sequence[str] | None = None,
     temporary: bool = False,
+    sort_key: str | None = None,
 ) -> sql.Composed:
-    """CREATE TABLE IF NOT EXISTS with one column per Arrow field, in the data's order."""
+    """CREATE TABLE IF NOT EXISTS with one column per Arrow field, in the data's order
+    (on Redshift sorted by `sort_key`, the day column: a window reads only its blocks)."""
     columns = [
         sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(column_type(f, dialect, json_columns)))
         for f in arrow_schema
@@ -79,7 +81,15 @@ def create_table(
     if primary_key:
         columns.append(sql.SQL("PRIMARY KEY ({})").format(idents(primary_key)))
     head = "CREATE TEMP TABLE" if temporary else "CREATE TABLE IF NOT EXISTS"
-    return sql.SQL(head + " {} ({})").format(target, sql.SQL(", ").join(columns))
+    tail = sql.SQL(" SORTKEY ({})").format(sql.Identifier(sort_key)) if sort_key and dialect == REDSHIFT else sql.SQL("")
+    return sql.SQL(head + " {} ({}){}").format(target, sql.SQL(", ").join(columns), tail)
+
+
+def day_index(target: TableRef, column: str) -> sql.Composed:
+    """PostgreSQL: an index on a table's day column, so a day's delete and a window's read touch
+    that day's rows, not the whole history (Redshift sorts by it instead)."""
+    name = sql.Identifier(f"{target.table}__{column}_idx")
+    return sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(name, target.ident, sql.Identifier(column))
 
 
 def idents(names: Sequence[str]) -> sql.Composed:

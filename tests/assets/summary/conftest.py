@@ -60,14 +60,11 @@ KRW_PER_DAY = {10: "0.00075", 11: "0.0008", 12: "0.0007"}
 
 
 
-def load_raw(conn: psycopg.Connection) -> None:
+def load_raw(conn: psycopg.Connection, events: list[tuple] = EVENTS) -> None:
     for statement in RAW_DDL:
         conn.execute(statement)
+    insert_events(conn, events)
     with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO raw.events VALUES (%s, %s, %s, %s, %s, 'page_view', '/', %s, %s::jsonb, 'test')",
-            [(e, ts, ts.date(), u, s, ch, json.dumps(x)) for e, ts, u, s, ch, x in EVENTS],
-        )
         cur.executemany(
             "INSERT INTO raw.orders VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [(o, u, s, a, c, st, ts, deleted or ts, deleted) for o, u, s, a, c, st, ts, deleted in ORDERS],
@@ -75,6 +72,19 @@ def load_raw(conn: psycopg.Connection) -> None:
         for day, krw in KRW_PER_DAY.items():
             cur.execute("INSERT INTO raw.exchange_rates VALUES (%s, 'USD', 1), (%s, 'KRW', %s)",
                         (date(2026, 1, day), date(2026, 1, day), krw))  # fmt: skip
+
+
+def insert_events(conn: psycopg.Connection, events: list[tuple]) -> None:
+    conn.cursor().executemany(
+        "INSERT INTO raw.events VALUES (%s, %s, %s, %s, %s, 'page_view', '/', %s, %s::jsonb, 'test')",
+        [(e, ts, ts.date(), u, s, ch, json.dumps(x)) for e, ts, u, s, ch, x in events],
+    )
+
+
+@pytest.fixture(scope="module")
+def raw_rows():
+    """The rows and their loaders, for a test that builds its own database from them."""
+    return EVENTS, load_raw, insert_events
 
 
 @pytest.fixture(scope="module")

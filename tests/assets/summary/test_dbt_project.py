@@ -98,6 +98,16 @@ def test_reads_ahead_maps_day_d_to_the_later_upstream_days():
     assert graph.get_partition_mapping(summary, AssetKey(["raw", "events"])) != mapping
 
 
+def test_reads_behind_maps_day_d_to_the_days_before_it():
+    partitions = DailyPartitionsDefinition(start_date="2026-01-01")
+    graph = Definitions(assets=build_summary_assets(partitions), resources=UNUSED).resolve_asset_graph()
+    summary, events = AssetKey(["analytics", "channel_summary"]), AssetKey(["raw", "events"])
+    upstream = graph.get_partition_mapping(summary, events).get_upstream_mapped_partitions_result_for_partitions(
+        partitions.subset_with_partition_keys(["2026-01-05"]), partitions, partitions
+    ).partitions_subset
+    assert sorted(upstream.get_partition_keys()) == ["2026-01-04", "2026-01-05"]  # the session bound: one day
+
+
 def test_new_model_runs_beside_a_broken_one_that_fails_alone(project: Path, partitions, warehouse_url, fetch):
     (project / "models" / "events_by_type.sql").write_text(NEW_MODEL)
     (project / "models" / "events_by_type.yml").write_text(NEW_SCHEMA)

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from dagster import AssetKey, AssetSelection, materialize
+from dagster import AssetKey, AssetSelection, Definitions, materialize
 from scipy.stats import chisquare, norm
 
 from data_platform.assets.summary import build_summary_assets
@@ -143,3 +143,37 @@ def test_a_run_reuses_the_previous_runs_parse(assets, warehouse, other_warehouse
     assert "Registered adapter" in out, "dbt's own log is not in the run's output"
     assert "partial parsing" not in out.lower(), out[-3000:]
     assert before and fetch(other_days) == before, "a run wrote outside its day"
+
+
+def test_a_late_event_moves_a_session_back_a_day_and_both_days_follow(assets, partitions, make_database, raw_rows):
+    """e9 (23:59 on day 10) arrives after days 10 and 11 were built: session s6 began on day 10,
+    not 11. The days channel_summary rebuilds for a reload of raw.events day 10 are the ones
+    its partition mapping names (10 and 11: the session bound's look-back); after them every
+    day equals the hand computation over all events (CHANNEL_SUMMARY)."""
+    import psycopg
+
+    from data_platform.resources.warehouse.resource import WarehouseResource
+
+    events_rows, load_raw, insert_events = raw_rows
+    late = [e for e in events_rows if e[0] == "e9"]
+    url = make_database("late_session")
+    with psycopg.connect(url, autocommit=True) as conn:
+        load_raw(conn, [e for e in events_rows if e[0] != "e9"])
+    warehouse = WarehouseResource(url=url)
+    run(assets, warehouse, ["orders_usd", "channel_summary"], tags=RANGE)
+    query = "SELECT event_date, channel, sessions FROM analytics.channel_summary ORDER BY 1, 2"
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert (D11, "organic", 2) in conn.execute(query).fetchall()  # s6 counted on day 11 without e9
+        insert_events(conn, late)  # raw.events of day 10 reloaded with the late event
+
+    graph = Definitions(assets=assets, resources={"transform_warehouse": warehouse}).resolve_asset_graph()
+    mapping = graph.get_partition_mapping(AssetKey(["analytics", "channel_summary"]), AssetKey(["raw", "events"]))
+    reloaded = partitions.subset_with_partition_keys(["2026-01-10"])
+    days = sorted(mapping.get_downstream_partitions_for_partitions(reloaded, partitions, partitions).get_partition_keys())
+    assert days == ["2026-01-10", "2026-01-11"]
+    run(assets, warehouse, ["channel_summary"], tags={"dagster/asset_partition_range_start": days[0],
+                                                      "dagster/asset_partition_range_end": days[-1]})  # fmt: skip
+    with psycopg.connect(url) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        rows = conn.execute("SELECT * FROM analytics.channel_summary ORDER BY event_date, channel").fetchall()
+    assert [(*r[:5], pytest.approx(r[5]), *r[6:]) for r in rows] == CHANNEL_SUMMARY

@@ -30,3 +30,30 @@
 {% macro utc_session() -%}
   SET TIME ZONE 'UTC'
 {%- endmacro %}
+
+{#-
+  A model that needs history keeps to a bound the data's own contract gives it. Sessions: a
+  session spans at most one day (the shipper cuts sessions at midnight UTC; web analytics
+  tools end them after 30 min idle), tested by `sessions_span_at_most_a_day`. So "did this
+  session begin before the window?" reads the one day before the window, not all history;
+  the model declares it (`meta.reads_behind: {events: 1}`), and Dagster rebuilds its day D
+  when events of D-1 change.
+-#}
+{% macro session_max_days() -%}1{%- endmacro %}
+
+{#- The day `days` before the window's first day, as a DATE literal. -#}
+{% macro day_before_window(days) -%}
+  {%- set start = modules.datetime.date.fromisoformat(window_day("START")) -%}
+  CAST('{{ (start - modules.datetime.timedelta(days=days | int)).isoformat() }}' AS DATE)
+{%- endmacro %}
+
+{#- The window's last day plus `days`, exclusive end, as a DATE literal. -#}
+{% macro day_after_window(days) -%}
+  {%- set end = modules.datetime.date.fromisoformat(window_day("END")) -%}
+  CAST('{{ (end + modules.datetime.timedelta(days=days | int)).isoformat() }}' AS DATE)
+{%- endmacro %}
+
+{#- `column` (a date) lies in the `days` before the window. -#}
+{% macro in_lookback(column, days) -%}
+  ({{ column }} >= {{ day_before_window(days) }} AND {{ column }} < CAST('{{ window_day("START") }}' AS DATE))
+{%- endmacro %}

@@ -2,6 +2,7 @@
     materialized="incremental",
     incremental_strategy="delete_insert_window",
     meta={"partition_column": "order_date"},
+    indexes=[{"columns": ["order_date"]}],
 ) }}
 WITH day_orders AS (
     SELECT order_date, user_id, status, amount_usd

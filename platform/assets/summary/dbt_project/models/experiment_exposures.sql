@@ -2,6 +2,7 @@
     materialized="incremental",
     incremental_strategy="delete_insert_window",
     meta={"partition_column": "event_date"},
+    indexes=[{"columns": ["event_date"]}],
 ) }}
 -- Each user's first event carrying each experiment, per day: the variant it shows.
 WITH pairs AS (

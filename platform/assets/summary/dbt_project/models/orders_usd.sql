@@ -2,6 +2,7 @@
     materialized="incremental",
     incremental_strategy="delete_insert_window",
     meta={"partition_column": "order_date"},
+    indexes=[{"columns": ["order_date"]}],
 ) }}
 -- Every order with its amount in USD at the rate of its created_at (UTC) date: the one
 -- conversion every summary and the user features read. No rate: amount_usd is NULL and
