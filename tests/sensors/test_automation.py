@@ -36,10 +36,12 @@ from data_platform.sensors.corrections import RANGE_END, RANGE_START, build_corr
 
 TODAY = datetime.now(UTC).date()
 START = TODAY - timedelta(days=120)  # far more than any lookback window
+PREV_DAY = (TODAY - timedelta(days=3)).isoformat()  # channel_summary of DAY reads its events (session look-back)
 DAY = (TODAY - timedelta(days=2)).isoformat()
 NEXT_DAY = (TODAY - timedelta(days=1)).isoformat()  # the newest partition
 OLD_DAY = (TODAY - timedelta(days=100)).isoformat()
 BEFORE_OLD = (TODAY - timedelta(days=101)).isoformat()
+TWO_BEFORE_OLD = (TODAY - timedelta(days=102)).isoformat()
 ORDERS, RATES, EVENTS, USERS = (AssetKey(["raw", n]) for n in ("orders", "exchange_rates", "events", "users"))
 ORDERS_USD = AssetKey(["analytics", "orders_usd"])
 DAILY_REVENUE, CHANNEL_SUMMARY = AssetKey(["analytics", "daily_revenue"]), AssetKey(["analytics", "channel_summary"])
@@ -122,7 +124,7 @@ def test_d_runs_once_every_upstream_partition_of_d_is_there(ticks: Ticks) -> Non
 
 def test_a_refund_rebuilds_the_day_the_order_belongs_to_whatever_its_age(ticks: Ticks) -> None:
     old_next = (datetime.fromisoformat(OLD_DAY) + timedelta(days=1)).date().isoformat()
-    ticks.land_all(BEFORE_OLD, OLD_DAY, old_next, DAY, NEXT_DAY)
+    ticks.land_all(TWO_BEFORE_OLD, BEFORE_OLD, OLD_DAY, old_next, PREV_DAY, DAY, NEXT_DAY)
     # A refund made on NEXT_DAY of an order created on OLD_DAY, 100 days ago:
     ticks.land(ORDERS, NEXT_DAY, [OLD_DAY])
     assert ticks.corrections() == {ORDERS_USD: {OLD_DAY}}  # not NEXT_DAY, the day it was modified
@@ -138,19 +140,22 @@ def test_a_load_that_changed_nothing_rebuilds_nothing(ticks: Ticks) -> None:
 
 
 def test_late_events_rebuild_their_day(ticks: Ticks) -> None:
-    ticks.land_all(DAY, NEXT_DAY)
+    ticks.land_all(PREV_DAY, DAY, NEXT_DAY)
     ticks.land(EVENTS, DAY)  # late events of D arrived with folder D+1
-    assert ticks.corrections() == {CHANNEL_SUMMARY: {DAY}, EXPOSURES: {DAY}, FEATURES: {DAY}}
-    assert ticks.runs == [{CHANNEL_SUMMARY, EXPOSURES, FEATURES}]  # one run: none feeds another
+    # channel_summary of D+1 too: a late event of D can be an earlier event of a session that
+    # looked as if it began on D+1 (its look-back of one day).
+    assert ticks.corrections() == {CHANNEL_SUMMARY: {(DAY, NEXT_DAY)}, EXPOSURES: {DAY}, FEATURES: {DAY}}
+    assert ticks.runs == [{EXPOSURES, FEATURES}, {CHANNEL_SUMMARY}]  # one run per range: none feeds another
 
 
 def test_a_refund_and_late_events_of_one_day_rebuild_it_once(ticks: Ticks) -> None:
-    ticks.land_all(DAY, NEXT_DAY)
+    ticks.land_all(PREV_DAY, DAY, NEXT_DAY)
     ticks.land(EVENTS, DAY)
     ticks.land(ORDERS, NEXT_DAY, [DAY])
-    # channel_summary and user_features of D wait for orders_usd of D: automation runs them after it.
-    assert ticks.corrections() == {ORDERS_USD: {DAY}, EXPOSURES: {DAY}}
-    assert ticks.runs == [{ORDERS_USD, EXPOSURES}]  # one dbt invocation builds both
+    # channel_summary and user_features of D wait for orders_usd of D: automation runs them after
+    # it. channel_summary of D+1 (the look-back on events of D) reads no orders of D: it runs now.
+    assert ticks.corrections() == {ORDERS_USD: {DAY}, EXPOSURES: {DAY}, CHANNEL_SUMMARY: {NEXT_DAY}}
+    assert ticks.runs == [{ORDERS_USD, EXPOSURES}, {CHANNEL_SUMMARY}]  # one dbt invocation builds both of D
     ticks.land(ORDERS_USD, DAY)
     ticks.land(EXPOSURES, DAY)
     requested = ticks.automation()
@@ -159,11 +164,13 @@ def test_a_refund_and_late_events_of_one_day_rebuild_it_once(ticks: Ticks) -> No
 
 
 def test_changes_of_different_days_run_apart(ticks: Ticks) -> None:
-    ticks.land_all(BEFORE_OLD, OLD_DAY, DAY, NEXT_DAY)
+    ticks.land_all(BEFORE_OLD, OLD_DAY, PREV_DAY, DAY, NEXT_DAY)
     ticks.land(EVENTS, DAY)
     ticks.land(ORDERS, NEXT_DAY, [OLD_DAY])
-    assert ticks.corrections() == {ORDERS_USD: {OLD_DAY}, CHANNEL_SUMMARY: {DAY}, EXPOSURES: {DAY}, FEATURES: {DAY}}
-    assert ticks.runs == [{ORDERS_USD}, {CHANNEL_SUMMARY, EXPOSURES, FEATURES}]  # a run has one range of days
+    assert ticks.corrections() == {ORDERS_USD: {OLD_DAY}, CHANNEL_SUMMARY: {(DAY, NEXT_DAY)}, EXPOSURES: {DAY},
+                                   FEATURES: {DAY}}  # fmt: skip
+    # a run has one range of days
+    assert ticks.runs == [{ORDERS_USD}, {EXPOSURES, FEATURES}, {CHANNEL_SUMMARY}]
 
 
 def test_summary_changes_flow_on_through_automation(ticks: Ticks) -> None:
