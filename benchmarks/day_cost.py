@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from datetime import date, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -82,8 +83,8 @@ def child(year_url: str, year_redis: str) -> dict:
 
 def _copy_database(source_url: str, target_url: str) -> None:
     """The target database becomes a copy of the source (PostgreSQL's template copy)."""
-    source, target = source_url.rsplit("/", 1)[1].split("?")[0], target_url.rsplit("/", 1)[1].split("?")[0]
-    admin = source_url.replace(f"/{source}", "/postgres")
+    source, target = (urlsplit(url).path.lstrip("/") for url in (source_url, target_url))
+    admin = urlunsplit(urlsplit(source_url)._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target)))
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(target), sql.Identifier(source)))
