@@ -84,7 +84,7 @@ def child(year_url: str, year_redis: str) -> dict:
 def _copy_database(source_url: str, target_url: str) -> None:
     """The target database becomes a copy of the source (PostgreSQL's template copy)."""
     source, target = (urlsplit(url).path.lstrip("/") for url in (source_url, target_url))
-    admin = urlunsplit(urlsplit(source_url)._replace(path="/postgres"))
+    admin = urlunsplit(urlsplit(source_url)._replace(path="/template1"))  # any database but the two
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target)))
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(target), sql.Identifier(source)))
