@@ -6,6 +6,7 @@ from data_platform.resources.settings import PlatformSettings
 from data_platform.sensors.automation import build_automation_sensor
 from data_platform.sensors.corrections import build_corrections_sensor
 from data_platform.sensors.drift import build_drift_sensor
+from data_platform.sensors.failed_runs import build_failed_partition_sensor
 from data_platform.sensors.incidents import build_incident_sensor
 from data_platform.sensors.landing import build_landing_sensor
 from data_platform.sensors.run_watchdog import build_run_watchdog
@@ -25,5 +26,6 @@ def automation_definitions(settings: PlatformSettings, partitions: DailyPartitio
             build_corrections_sensor(interval),
             build_drift_sensor(),
             build_run_watchdog(interval),
+            build_failed_partition_sensor(),
         ],
     )

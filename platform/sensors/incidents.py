@@ -36,9 +36,14 @@ def failed_at(context: RunFailureSensorContext) -> datetime:
 
 def run_assets(context: RunFailureSensorContext, failed_steps: set[str]) -> tuple[list[str], list[str]]:
     """The run's assets, and those of its failed steps, from the run's execution plan."""
-    run = context.dagster_run
-    plan = (context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
-            if run.execution_plan_snapshot_id else None)
+    selected, failed = planned_assets(context.instance, context.dagster_run, failed_steps)
+    return sorted(k.to_user_string() for k in selected), sorted(k.to_user_string() for k in failed)
+
+
+def planned_assets(instance, run, failed_steps: set[str] = frozenset()) -> tuple[set, set]:
+    """The asset keys a run set out to materialize (a job's whole selection included), and
+    those of its `failed_steps`, from its execution plan."""
+    plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id) if run.execution_plan_snapshot_id else None
     selected, failed = set(run.asset_selection or []), set()
     for step in plan.steps if plan else []:
         keys = {output.properties.asset_key for output in step.outputs
@@ -47,7 +52,7 @@ def run_assets(context: RunFailureSensorContext, failed_steps: set[str]) -> tupl
             selected |= keys
         if step.key in failed_steps:
             failed |= keys
-    return sorted(k.to_user_string() for k in selected), sorted(k.to_user_string() for k in failed)
+    return selected, failed
 
 
 def incident_report(context: RunFailureSensorContext, ui_url: str) -> dict:
