@@ -46,6 +46,7 @@ from data_platform.resources.warehouse.sql import (
     create_table,
     day_index,
     idents,
+    index_exists,
 )
 
 Hook = Callable[[psycopg.Connection], None]
@@ -109,7 +110,11 @@ class WarehouseEngine:
                 conn.execute(create_table(ref.ident, arrow_schema, self.dialect, json_columns, primary_key,
                                           sort_key=day_column))  # fmt: skip
             if day_column and self.dialect == POSTGRES and (existing or create):
-                conn.execute(day_index(ref, day_column))
+                # Looked up first: CREATE INDEX IF NOT EXISTS takes a lock that waits for a write
+                # in progress on the table, even when the index is there.
+                index = day_index(ref, day_column)
+                if not conn.execute(index_exists(ref, day_column)).fetchone():
+                    conn.execute(index)
         return bool(existing) or create
 
     def write(

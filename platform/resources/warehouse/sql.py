@@ -85,11 +85,22 @@ def create_table(
     return sql.SQL(head + " {} ({}){}").format(target, sql.SQL(", ").join(columns), tail)
 
 
+def _day_index_name(target: TableRef, column: str) -> str:
+    return f"{target.table}__{column}_idx"
+
+
 def day_index(target: TableRef, column: str) -> sql.Composed:
     """PostgreSQL: an index on a table's day column, so a day's delete and a window's read touch
     that day's rows, not the whole history (Redshift sorts by it instead)."""
-    name = sql.Identifier(f"{target.table}__{column}_idx")
+    name = sql.Identifier(_day_index_name(target, column))
     return sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(name, target.ident, sql.Identifier(column))
+
+
+def index_exists(target: TableRef, column: str) -> sql.Composed:
+    """PostgreSQL: a row when the day index exists (a catalog read: no lock on the table)."""
+    return sql.SQL("SELECT 1 FROM pg_indexes WHERE schemaname = {} AND tablename = {} AND indexname = {}").format(
+        sql.Literal(target.schema), sql.Literal(target.table), sql.Literal(_day_index_name(target, column))
+    )
 
 
 def idents(names: Sequence[str]) -> sql.Composed:
