@@ -103,14 +103,19 @@ def test_the_loader_reads_summaries_by_grant_and_writes_none(urls) -> None:
     denied(urls["loader"], "CREATE TABLE analytics.mine (a int)")
 
 
-def test_the_dagster_instance_runs_as_its_own_role(stack: LocalStack, tmp_path, monkeypatch) -> None:
+def test_the_dagster_instance_runs_as_its_own_role(stack: LocalStack, make_database, tmp_path, monkeypatch) -> None:
+    """On a database of its own with the stack's grants (the stack's `dagster` database also
+    holds tables other tests make as the administrator)."""
     from dagster import DagsterInstance, asset, materialize
 
     @asset
     def probe() -> int:
         return 1
 
-    url = stack.urls()["PLATFORM_DAGSTER_PG_URL"]
+    admin = make_database("roles_dagster")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        roles.grant_dagster(conn)
+    url = roles.role_url(admin, roles.DAGSTER)
     (tmp_path / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
     monkeypatch.setenv("PLATFORM_DAGSTER_PG_URL", url)
     with DagsterInstance.from_config(str(tmp_path)) as instance:
